@@ -1,0 +1,1 @@
+"""NumPy/autograd track: a VAE written with ``autograd.numpy`` so that ``autograd.grad`` differentiates it."""

@@ -1,0 +1,73 @@
+# Exercise file generated from solutions/numpy_ag/optim.py by `vaekit stubs`.
+# Fill in the parts marked TODO; leave signatures and docstrings as they are.
+"""Exercise 7: Adam and one training step with ``autograd`` (Kingma & Ba, 2015; docs/exercises/numpy.md#ex7_1).
+
+Adam works on the flat parameter vector theta of shape (P,); ``autograd.misc.flatten`` turns the parameter
+pytree into theta and back.
+"""
+
+import autograd.numpy as np
+from autograd import value_and_grad
+from autograd.misc import flatten
+
+from .networks import vae_forward
+
+
+def adam_init(theta):
+    r"""Adam's state for a flat parameter vector theta of shape (P,) (Exercise 7.1).
+
+    Returns:
+        ``{"m": zeros (P,), "v": zeros (P,), "t": 0}``: first and second moment estimates and the step count.
+
+    See: docs/exercises/numpy.md#ex7_1
+    """
+    # TODO(Exercise 7.1): Adam.
+    raise NotImplementedError("Exercise 7.1 (adam_init): not implemented yet; see docs/exercises/numpy.md#ex7_1")
+
+
+def adam_update(theta, grad, state, lr=1e-3, b1=0.9, b2=0.999, adam_eps=1e-8):
+    r"""One Adam step that *descends* the loss (Exercise 7.1).
+
+    .. math::
+        t \leftarrow t+1,\quad m \leftarrow \beta_1 m + (1-\beta_1) g,\quad
+        v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
+        \hat m = \frac{m}{1-\beta_1^t},\quad \hat v = \frac{v}{1-\beta_2^t},\quad
+        \theta \leftarrow \theta - \alpha\,\frac{\hat m}{\sqrt{\hat v} + \epsilon}
+
+    Args:
+        theta: parameters, shape (P,).
+        grad: gradient of the loss at theta, shape (P,).
+        state: the dict from :func:`adam_init` (or from the previous call); not modified.
+        lr: step size alpha. b1, b2: decay rates beta_1, beta_2. adam_eps: epsilon.
+
+    Returns:
+        ``(theta, state)``: the new parameters (P,) and the new state dict.
+
+    See: docs/exercises/numpy.md#ex7_1
+    """
+    # TODO(Exercise 7.1): Adam.
+    raise NotImplementedError("Exercise 7.1 (adam_update): not implemented yet; see docs/exercises/numpy.md#ex7_1")
+
+
+def train_step(params, state, x, eps, lr=1e-3):
+    r"""One gradient step on the loss -mean_b ELBO(x_b) with the pathwise gradient (Exercise 7.2).
+
+    .. math::
+        \text{loss}(\theta, \phi) = -\frac1B \sum_b \mathcal L(x_b), \qquad
+        (\theta, \phi) \leftarrow \mathrm{Adam}\big(\nabla \text{loss}\big) \text{ with } \varepsilon \text{ fixed}
+
+    Args:
+        params: the parameter pytree.
+        state: Adam state of the flattened parameters (from :func:`adam_init` on ``flatten(params)[0]``).
+        x: a minibatch of images, shape (B, D_x).
+        eps: standard normal noise, shape (K, B, D_z).
+        lr: Adam step size.
+
+    Returns:
+        ``(params, state, loss)``: the updated pytree, the new Adam state and the loss (a float, nats per
+        image) *before* the step.
+
+    See: docs/exercises/numpy.md#ex7_2
+    """
+    # TODO(Exercise 7.2): Training step.
+    raise NotImplementedError("Exercise 7.2 (train_step): not implemented yet; see docs/exercises/numpy.md#ex7_2")

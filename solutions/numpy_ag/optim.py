@@ -1,0 +1,87 @@
+"""Exercise 7: Adam and one training step with ``autograd`` (Kingma & Ba, 2015; docs/exercises/numpy.md#ex7_1).
+
+Adam works on the flat parameter vector theta of shape (P,); ``autograd.misc.flatten`` turns the parameter
+pytree into theta and back.
+"""
+
+import autograd.numpy as np
+from autograd import value_and_grad
+from autograd.misc import flatten
+
+from .networks import vae_forward
+
+
+def adam_init(theta):
+    r"""Adam's state for a flat parameter vector theta of shape (P,) (Exercise 7.1).
+
+    Returns:
+        ``{"m": zeros (P,), "v": zeros (P,), "t": 0}``: first and second moment estimates and the step count.
+
+    See: docs/exercises/numpy.md#ex7_1
+    """
+    # BEGIN SOLUTION 7.1
+    return {"m": np.zeros_like(theta), "v": np.zeros_like(theta), "t": 0}
+    # END SOLUTION
+
+
+def adam_update(theta, grad, state, lr=1e-3, b1=0.9, b2=0.999, adam_eps=1e-8):
+    r"""One Adam step that *descends* the loss (Exercise 7.1).
+
+    .. math::
+        t \leftarrow t+1,\quad m \leftarrow \beta_1 m + (1-\beta_1) g,\quad
+        v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
+        \hat m = \frac{m}{1-\beta_1^t},\quad \hat v = \frac{v}{1-\beta_2^t},\quad
+        \theta \leftarrow \theta - \alpha\,\frac{\hat m}{\sqrt{\hat v} + \epsilon}
+
+    Args:
+        theta: parameters, shape (P,).
+        grad: gradient of the loss at theta, shape (P,).
+        state: the dict from :func:`adam_init` (or from the previous call); not modified.
+        lr: step size alpha. b1, b2: decay rates beta_1, beta_2. adam_eps: epsilon.
+
+    Returns:
+        ``(theta, state)``: the new parameters (P,) and the new state dict.
+
+    See: docs/exercises/numpy.md#ex7_1
+    """
+    # BEGIN SOLUTION 7.1
+    t = state["t"] + 1
+    m = b1 * state["m"] + (1.0 - b1) * grad
+    v = b2 * state["v"] + (1.0 - b2) * grad**2
+    m_hat = m / (1.0 - b1**t)
+    v_hat = v / (1.0 - b2**t)
+    theta = theta - lr * m_hat / (np.sqrt(v_hat) + adam_eps)
+    return theta, {"m": m, "v": v, "t": t}
+    # END SOLUTION
+
+
+def train_step(params, state, x, eps, lr=1e-3):
+    r"""One gradient step on the loss -mean_b ELBO(x_b) with the pathwise gradient (Exercise 7.2).
+
+    .. math::
+        \text{loss}(\theta, \phi) = -\frac1B \sum_b \mathcal L(x_b), \qquad
+        (\theta, \phi) \leftarrow \mathrm{Adam}\big(\nabla \text{loss}\big) \text{ with } \varepsilon \text{ fixed}
+
+    Args:
+        params: the parameter pytree.
+        state: Adam state of the flattened parameters (from :func:`adam_init` on ``flatten(params)[0]``).
+        x: a minibatch of images, shape (B, D_x).
+        eps: standard normal noise, shape (K, B, D_z).
+        lr: Adam step size.
+
+    Returns:
+        ``(params, state, loss)``: the updated pytree, the new Adam state and the loss (a float, nats per
+        image) *before* the step.
+
+    See: docs/exercises/numpy.md#ex7_2
+    """
+    # BEGIN SOLUTION 7.2
+    theta, unflatten = flatten(params)
+
+    def loss(theta):
+        return -np.mean(vae_forward(unflatten(theta), x, eps)[0])
+
+    value, grad = value_and_grad(loss)(theta)
+    theta, state = adam_update(theta, grad, state, lr=lr)
+    return unflatten(theta), state, float(value)
+    # END SOLUTION

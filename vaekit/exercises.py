@@ -1,0 +1,96 @@
+"""The exercise registry: one entry per exercise, the single place that sets IDs, titles, points and docs links.
+
+The same ID appears in four places: the stub's ``NotImplementedError``, the grader's marker
+(``ex`` + ID with dots as underscores, e.g. ``1.3`` -> ``ex1_3``, ``T1.3`` -> ``ext1_3``), the docs
+heading (anchor ``#ex1_3``) and the score table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DOCS_SITE = "docs"  # docs/ folder; pages are given relative to it
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One gradable exercise.
+
+    Attributes:
+        id: the exercise ID shown to students, e.g. ``"2.1"`` (NumPy track) or ``"T2.1"`` (PyTorch track).
+        title: a short name of what is implemented.
+        points: the exercise's points; split evenly across its grader tests for partial credit.
+        track: ``"numpy_ag"`` or ``"pytorch"``, the folder of ``exercises/`` the code lives in.
+        module: the module inside the track folder, e.g. ``"continuous_bernoulli"``.
+        names: the functions or classes the student writes.
+    """
+
+    id: str
+    title: str
+    points: float
+    track: str
+    module: str
+    names: tuple[str, ...]
+
+    @property
+    def marker(self) -> str:
+        """Pytest marker of the exercise: ``1.3`` -> ``ex1_3``; ``T1.3`` -> ``ext1_3``."""
+        return "ex" + self.id.lower().replace(".", "_")
+
+    @property
+    def docs_page(self) -> str:
+        """Path of the docs page (with anchor) that explains this exercise."""
+        page = "numpy" if self.track == "numpy_ag" else "pytorch"
+        return f"{DOCS_SITE}/exercises/{page}.md#{self.marker}"
+
+
+def _track(track: str, rows: list[tuple[str, str, float, str, tuple[str, ...]]]) -> list[Exercise]:
+    return [Exercise(i, title, pts, track, mod, names) for i, title, pts, mod, names in rows]
+
+
+NUMPY_TRACK = _track(
+    "numpy_ag",
+    [
+        ("1.1", "Diagonal Gaussian log density", 2, "gaussian", ("log_normal_diag",)),
+        ("1.2", "Standard normal log density", 1, "gaussian", ("log_standard_normal",)),
+        ("2.1", "Continuous Bernoulli log normaliser", 4, "continuous_bernoulli", ("cb_log_norm",)),
+        ("2.2", "Continuous Bernoulli log density", 3, "continuous_bernoulli", ("cb_log_prob",)),
+        ("2.3", "Continuous Bernoulli mean", 2, "continuous_bernoulli", ("cb_mean",)),
+        ("3.1", "KL to the standard normal", 3, "kl", ("kl_to_standard_normal",)),
+        ("4.1", "Reparameterised sample", 2, "reparam", ("reparameterize",)),
+        ("5.1", "Monte Carlo ELBO", 4, "elbo", ("elbo",)),
+        ("6.1", "MLP parameters", 2, "networks", ("init_vae_params",)),
+        ("6.2", "Encoder", 2, "networks", ("encode",)),
+        ("6.3", "Decoder", 2, "networks", ("decode",)),
+        ("6.4", "VAE forward pass", 2, "networks", ("vae_forward",)),
+        ("7.1", "Adam", 3, "optim", ("adam_init", "adam_update")),
+        ("7.2", "Training step", 3, "optim", ("train_step",)),
+        ("8.1", "Training epoch", 3, "train", ("train_epoch",)),
+        ("8.2", "Evaluation", 2, "train", ("evaluate",)),
+        ("9.1", "Importance-weighted log p(x)", 3, "iwae", ("iwae_log_px",)),
+    ],
+)
+
+PYTORCH_TRACK = _track(
+    "pytorch",
+    [
+        ("T1.1", "Diagonal Gaussian log density", 2, "gaussian", ("log_normal_diag",)),
+        ("T1.2", "Standard normal log density", 1, "gaussian", ("log_standard_normal",)),
+        ("T2.1", "Continuous Bernoulli log normaliser", 4, "continuous_bernoulli", ("cb_log_norm",)),
+        ("T2.2", "Continuous Bernoulli log density", 3, "continuous_bernoulli", ("cb_log_prob",)),
+        ("T2.3", "Continuous Bernoulli mean", 2, "continuous_bernoulli", ("cb_mean",)),
+        ("T3.1", "KL to the standard normal", 3, "kl", ("kl_to_standard_normal",)),
+        ("T4.1", "Reparameterised sample", 2, "reparam", ("reparameterize",)),
+        ("T5.1", "Monte Carlo ELBO", 4, "elbo", ("elbo",)),
+        ("T6.1", "Encoder module", 2, "networks", ("Encoder",)),
+        ("T6.2", "Decoder module", 2, "networks", ("Decoder",)),
+        ("T6.3", "VAE module", 2, "networks", ("VAE",)),
+        ("T7.1", "Training step", 3, "optim", ("train_step",)),
+        ("T8.1", "Training epoch", 3, "train", ("train_epoch",)),
+        ("T8.2", "Evaluation", 2, "train", ("evaluate",)),
+        ("T9.1", "Importance-weighted log p(x)", 3, "iwae", ("iwae_log_px",)),
+    ],
+)
+
+EXERCISES: dict[str, Exercise] = {ex.id: ex for ex in NUMPY_TRACK + PYTORCH_TRACK}
+BY_MARKER: dict[str, Exercise] = {ex.marker: ex for ex in EXERCISES.values()}
