@@ -29,7 +29,7 @@ TRACKS = ("numpy_ag", "pytorch")
 
 _BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION (?P<id>T?\d+\.\d+)\s*$")
 _END = re.compile(r"^\s*# END SOLUTION\s*$")
-_DEF = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s+(?P<name>\w+)")
+_DEF = re.compile(r"^(?P<indent>\s*)(?:async\s+)?(?P<kind>def|class)\s+(?P<name>\w+)")
 
 
 class StubError(ValueError):
@@ -50,10 +50,13 @@ def make_stub(source: str, solution_rel: str) -> str:
     lines = source.splitlines()
     i = 0
     enclosing = "?"
+    cls = None  # the top-level class being read, so that methods are named Class.method
     while i < len(lines):
         line = lines[i]
         if (m := _DEF.match(line)) is not None:
-            enclosing = m.group("name")
+            if not m.group("indent"):
+                cls = m.group("name") if m.group("kind") == "class" else None
+            enclosing = f"{cls}.{m.group('name')}" if cls and m.group("indent") else m.group("name")
         begin = _BEGIN.match(line)
         if begin is None:
             if _END.match(line):

@@ -13,6 +13,9 @@ import autograd.numpy as np
 # |logits| below this use the Taylor series of log C; eta = sigmoid(0.01) = 0.5025, so the window is
 # eta in (0.4975, 0.5025).
 TAYLOR_WINDOW = 1e-2
+# log 2 = log C(1/2), as a Python float: a NumPy float64 scalar such as np.log(2.0) would turn float32 arrays
+# into float64 ones (and the whole backward pass with them).
+LOG_2 = float(np.log(2.0))
 
 
 def cb_log_norm(logits):

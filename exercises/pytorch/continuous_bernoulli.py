@@ -1,0 +1,95 @@
+# Exercise file generated from solutions/pytorch/continuous_bernoulli.py by `vaekit stubs`.
+# Fill in the parts marked TODO; leave signatures and docstrings as they are.
+"""Exercise T2: the continuous Bernoulli distribution CB(x; eta), eta = sigmoid(logits).
+
+The density on x in [0, 1] is  p(x | eta) = C(eta) eta^x (1 - eta)^(1 - x)  with the normalising constant
+C(eta) = 2 atanh(1 - 2 eta) / (1 - 2 eta), and C(1/2) = 2 (Loaiza-Ganem & Cunningham, 2019).
+Everything here takes the decoder's logits l = log(eta / (1 - eta)), never eta itself.
+``torch.distributions.ContinuousBernoulli`` computes the same density from eta (clamped near 0 and 1);
+these functions stay exact for every finite logit. See docs/theory/decoder.md and
+docs/exercises/pytorch.md#ext2_1.
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+# |logits| below this use the Taylor series of log C; eta = sigmoid(0.01) = 0.5025, so the window is
+# eta in (0.4975, 0.5025).
+TAYLOR_WINDOW = 1e-2
+# log 2 = log C(1/2).
+LOG_2 = math.log(2.0)
+
+
+def cb_log_norm(logits):
+    r"""Log normalising constant log C(eta) of the continuous Bernoulli, from logits (Exercise T2.1).
+
+    With eta = sigmoid(l) one has 1 - 2 eta = -tanh(l / 2) and atanh(1 - 2 eta) = -l / 2, so
+
+    .. math::
+        C = \frac{l}{\tanh(l/2)}, \qquad
+        \log C = \log\frac{l}{\tanh(l/2)} \quad (|l| \ge 10^{-2}), \qquad
+        \log C \approx \log 2 + \frac{l^2}{12} - \frac{7\,l^4}{1440} \quad (|l| < 10^{-2}).
+
+    The exact branch is 0/0 at l = 0. ``torch.where`` evaluates *both* branches and its backward pass
+    multiplies the unused branch's gradient by zero, and 0 * NaN = NaN: each branch must be fed a safe
+    stand-in value where it is not selected, or it poisons the gradient even where it is not used.
+
+    Args:
+        logits: decoder outputs l, a floating tensor of any shape.
+
+    Returns:
+        Tensor of the same shape as ``logits``: log C(sigmoid(l)) in nats; finite, with finite gradients,
+        for every finite l.
+
+    See: docs/exercises/pytorch.md#ext2_1
+    """
+    # TODO(Exercise T2.1): Continuous Bernoulli log normaliser.
+    raise NotImplementedError("Exercise T2.1 (cb_log_norm): not implemented yet; see docs/exercises/pytorch.md#ext2_1")
+
+
+def cb_log_prob(x, logits):
+    r"""Log density of independent continuous Bernoulli pixels, summed over the last axis (Exercise T2.2).
+
+    .. math::
+        \log p(x \mid \eta) = \sum_d \big[x_d \log\eta_d + (1-x_d)\log(1-\eta_d) + \log C(\eta_d)\big],
+        \qquad x_d \log\eta_d + (1-x_d)\log(1-\eta_d) = x_d l_d - \log(1 + e^{l_d})
+
+    The first two terms are minus the binary cross-entropy (``F.binary_cross_entropy_with_logits``, which
+    needs x and logits of one shape); without the last one this is the (wrong) Bernoulli log-likelihood of
+    grey-level pixels.
+
+    Args:
+        x: pixel intensities in [0, 1], tensor of shape (..., D).
+        logits: decoder logits l, shape broadcastable to x, e.g. (K, B, D) against x of shape (B, D).
+
+    Returns:
+        Tensor of shape (...): log p(x | eta) in nats, summed over the D pixels.
+
+    See: docs/exercises/pytorch.md#ext2_2
+    """
+    # TODO(Exercise T2.2): Continuous Bernoulli log density.
+    raise NotImplementedError("Exercise T2.2 (cb_log_prob): not implemented yet; see docs/exercises/pytorch.md#ext2_2")
+
+
+def cb_mean(logits):
+    r"""Mean of the continuous Bernoulli, from logits (Exercise T2.3). Use it to show reconstructions.
+
+    .. math::
+        \mathbb E[x] = \frac{\eta}{2\eta - 1} + \frac{1}{2\,\mathrm{atanh}(1 - 2\eta)}
+        = \frac{\eta}{\tanh(l/2)} - \frac1l \quad (|l| \ge 10^{-2}), \qquad
+        \mathbb E[x] \approx \frac12 + \frac{l}{12} - \frac{l^3}{720} \quad (|l| < 10^{-2}).
+
+    Note that the mean is *not* eta: a CB with eta = 0.8 has mean 0.61.
+
+    Args:
+        logits: decoder logits l, a floating tensor of any shape.
+
+    Returns:
+        Tensor of the same shape as ``logits``: the mean, in [0, 1].
+
+    See: docs/exercises/pytorch.md#ext2_3
+    """
+    # TODO(Exercise T2.3): Continuous Bernoulli mean.
+    raise NotImplementedError("Exercise T2.3 (cb_mean): not implemented yet; see docs/exercises/pytorch.md#ext2_3")

@@ -1,0 +1,1 @@
+"""The kit's autograder: ``pytest grader`` grades ``exercises/`` (or ``--target DIR``) and prints a score table."""

@@ -1,0 +1,245 @@
+"""The inputs of the grader's value checks, and how the reference solution computes their expected outputs.
+
+Each case has a name (``"<module>/<what>"``), seeded inputs, and a function that computes the expected
+outputs with the reference NumPy/autograd track. ``python -m grader.reference --write`` runs them against
+``solutions/`` and freezes inputs and outputs into ``grader/reference.npz``; the grader only reads that file,
+so a student handout needs no solution code. Both tracks are graded against the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable
+
+import numpy as np
+
+from .pytrees import flat_to_tree, tree_to_flat
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    build: Callable[[np.random.Generator], dict]  # rng -> inputs (arrays; pytrees as flat "a/b/0/W" keys)
+    reference: Callable  # (track, **inputs) -> dict of outputs
+
+
+CASES: dict[str, Case] = {}
+
+# Logits at which the continuous Bernoulli is delicate: exactly eta = 1/2, inside and at both sides of the
+# Taylor windows in use (|l| = 0.01 here; probs 0.499/0.501, i.e. |l| ~ 0.004, in torch), eta = 1e-6 and
+# 1 - 1e-6, and saturated logits.
+CB_EDGE_LOGITS = np.array(
+    [0.0, 1e-12, -1e-12, 1e-6, -1e-6, 1e-3, -1e-3, 0.0039, -0.0039, 0.0041, -0.0041, 0.0099, -0.0099,
+     0.0101, -0.0101, 0.5, -0.5, np.log(1e-6 / (1 - 1e-6)), np.log((1 - 1e-6) / 1e-6), 30.0, -30.0, 80.0, -80.0]
+)
+
+
+def case(name: str, build: Callable[[np.random.Generator], dict]):
+    """Register a case: ``@case(name, build)`` on its reference function."""
+
+    def register(reference):
+        CASES[name] = Case(name, build, reference)
+        return reference
+
+    return register
+
+
+def _grads(f, inputs: dict, wrt: tuple[str, ...]) -> dict:
+    """Gradients of sum(f(**inputs)) with respect to the named inputs, by autograd: ``{"grad_<name>": ...}``."""
+    from autograd import grad
+
+    out = {}
+    for key in wrt:
+        def scalar(value, key=key):
+            return f(**{**inputs, key: value}).sum()
+        out[f"grad_{key}"] = grad(scalar)(inputs[key])
+    return out
+
+
+# --- Exercise 1: Gaussian log densities -------------------------------------------------------------------
+def _gauss_inputs(rng, x_shape=(4, 5), param_shape=(4, 5)):
+    log_var = rng.uniform(-3, 3, param_shape)
+    log_var.flat[:2] = [20.0, -20.0]  # |log_var| up to 20
+    return {"x": rng.normal(size=x_shape), "mu": rng.normal(size=param_shape), "log_var": log_var}
+
+
+@case("gaussian/log_normal_diag", _gauss_inputs)
+def _(t, x, mu, log_var):
+    f = t.gaussian.log_normal_diag
+    return {"value": f(x, mu, log_var), **_grads(f, dict(x=x, mu=mu, log_var=log_var), ("x", "mu", "log_var"))}
+
+
+@case("gaussian/log_normal_diag_broadcast", partial(_gauss_inputs, x_shape=(3, 4, 5)))
+def _(t, x, mu, log_var):
+    return {"value": t.gaussian.log_normal_diag(x, mu, log_var)}
+
+
+@case("gaussian/log_standard_normal", lambda rng: {"z": rng.normal(size=(2, 6, 3)) * 2})
+def _(t, z):
+    f = t.gaussian.log_standard_normal
+    return {"value": f(z), **_grads(f, dict(z=z), ("z",))}
+
+
+# --- Exercise 2: continuous Bernoulli ---------------------------------------------------------------------
+@case("cb/log_norm_random", lambda rng: {"logits": rng.normal(0, 4, size=(6, 7))})
+def _(t, logits):
+    f = t.continuous_bernoulli.cb_log_norm
+    return {"value": f(logits), **_grads(f, dict(logits=logits), ("logits",))}
+
+
+@case("cb/log_norm_edges", lambda rng: {"logits": CB_EDGE_LOGITS.copy()})
+def _(t, logits):
+    f = t.continuous_bernoulli.cb_log_norm
+    return {"value": f(logits), **_grads(f, dict(logits=logits), ("logits",))}
+
+
+def _cb_prob_inputs(rng, k=None):
+    x = rng.uniform(size=(4, 10))
+    x[0, :3] = [0.0, 1.0, 0.5]  # pixels exactly 0, 1 and 1/2
+    shape = (4, 10) if k is None else (k, 4, 10)
+    logits = rng.normal(0, 4, size=shape)
+    logits.flat[:len(CB_EDGE_LOGITS)] = CB_EDGE_LOGITS
+    return {"x": x, "logits": logits}
+
+
+@case("cb/log_prob", _cb_prob_inputs)
+def _(t, x, logits):
+    f = t.continuous_bernoulli.cb_log_prob
+    return {"value": f(x, logits), **_grads(f, dict(x=x, logits=logits), ("logits",))}
+
+
+@case("cb/log_prob_broadcast", partial(_cb_prob_inputs, k=3))
+def _(t, x, logits):
+    return {"value": t.continuous_bernoulli.cb_log_prob(x, logits)}
+
+
+@case("cb/mean", lambda rng: {"logits": np.concatenate([CB_EDGE_LOGITS, rng.normal(0, 4, size=20)])})
+def _(t, logits):
+    return {"value": t.continuous_bernoulli.cb_mean(logits)}
+
+
+# --- Exercises 3 and 4: KL and the reparameterised sample -------------------------------------------------
+def _posterior_inputs(rng, b=5, d=3):
+    log_var = rng.uniform(-4, 4, size=(b, d))
+    log_var.flat[:2] = [20.0, -20.0]
+    return {"mu": rng.normal(0, 2, size=(b, d)), "log_var": log_var}
+
+
+@case("kl/random", _posterior_inputs)
+def _(t, mu, log_var):
+    f = t.kl.kl_to_standard_normal
+    return {"value": f(mu, log_var), **_grads(f, dict(mu=mu, log_var=log_var), ("mu", "log_var"))}
+
+
+@case("reparam/random", lambda rng: {**_posterior_inputs(rng, 4, 3), "eps": rng.normal(size=(2, 4, 3))})
+def _(t, mu, log_var, eps):
+    f = t.reparam.reparameterize
+    return {"value": f(mu, log_var, eps), **_grads(f, dict(mu=mu, log_var=log_var, eps=eps), ("mu", "log_var"))}
+
+
+# --- Exercises 5 and 9: the ELBO and the importance-weighted bound with a linear decoder -------------------
+def _elbo_inputs(rng, k=5, b=4, d_z=3, d_x=6):
+    return {
+        "x": rng.uniform(size=(b, d_x)),
+        "mu": rng.normal(size=(b, d_z)),
+        "log_var": rng.uniform(-2, 1, size=(b, d_z)),
+        "eps": rng.normal(size=(k, b, d_z)),
+        "W": rng.normal(size=(d_z, d_x)),
+        "b": rng.normal(size=(d_x,)),
+    }
+
+
+def linear_decoder(W, b):
+    """The decoder used by the ELBO and IWAE cases: z (K, B, D_z) -> logits z @ W + b (K, B, D_x)."""
+    return lambda z: z @ W + b
+
+
+def _elbo_terms(t, x, mu, log_var, eps, W, b):
+    return t.elbo.elbo(x, mu, log_var, eps, linear_decoder(W, b))
+
+
+@case("elbo/linear_decoder", _elbo_inputs)
+def _(t, **inputs):
+    elbo, log_lik, kl = _elbo_terms(t, **inputs)
+    grads = _grads(lambda **i: _elbo_terms(t, **i)[0], inputs, ("mu", "log_var", "W", "b"))
+    return {"elbo": elbo, "log_lik": log_lik, "kl": kl, **grads}
+
+
+def _iwae(t, x, mu, log_var, eps, W, b):
+    return t.iwae.iwae_log_px(x, mu, log_var, eps, linear_decoder(W, b))
+
+
+@case("iwae/linear_decoder", partial(_elbo_inputs, k=7))
+def _(t, **inputs):
+    return {"value": _iwae(t, **inputs), **_grads(lambda **i: _iwae(t, **i), inputs, ("mu", "log_var", "W"))}
+
+
+# --- Exercise 6: the networks, at a small size --------------------------------------------------------------
+NET_SIZES = {"x_dim": 6, "hidden_dims": (5,), "z_dim": 2}
+
+
+def _net_inputs(rng, k=3, b=4):
+    from .pytrees import random_vae_params
+
+    params = random_vae_params(rng, **NET_SIZES)
+    x = rng.uniform(size=(b, NET_SIZES["x_dim"]))
+    return {**tree_to_flat(params, "params"), "x": x, "eps": rng.normal(size=(k, b, NET_SIZES["z_dim"]))}
+
+
+@case("networks/forward", _net_inputs)
+def _(t, x, eps, **flat):
+    from autograd import grad
+    from autograd.misc import flatten
+
+    params = flat_to_tree(flat, "params")
+    mu, log_var = t.networks.encode(params["encoder"], x)
+    z = mu + np.exp(0.5 * log_var) * eps
+    elbo, log_lik, kl = t.networks.vae_forward(params, x, eps)
+    theta, unflatten = flatten(params)
+    grad_theta = grad(lambda th: t.networks.vae_forward(unflatten(th), x, eps)[0].sum())(theta)
+    grads = tree_to_flat(unflatten(grad_theta), "grad_params")
+    return {"mu": mu, "log_var": log_var, "z": z, "logits": t.networks.decode(params["decoder"], z),
+            "elbo": elbo, "log_lik": log_lik, "kl": kl, **grads}
+
+
+# --- Exercise 7: Adam and the training step ---------------------------------------------------------------
+@case("optim/adam_three_steps", lambda rng: {"theta": rng.normal(size=7), "grads": rng.normal(size=(3, 7)) * [[1], [10], [0.1]]})
+def _(t, theta, grads):
+    state = t.optim.adam_init(theta)
+    thetas, ms, vs = [], [], []
+    for g in grads:
+        theta, state = t.optim.adam_update(theta, g, state, lr=0.01)
+        thetas.append(theta), ms.append(state["m"]), vs.append(state["v"])
+    return {"theta": np.array(thetas), "m": np.array(ms), "v": np.array(vs)}
+
+
+@case("optim/train_step", _net_inputs)
+def _(t, x, eps, **flat):
+    from autograd.misc import flatten
+
+    params = flat_to_tree(flat, "params")
+    state = t.optim.adam_init(flatten(params)[0])
+    new_params, state, loss = t.optim.train_step(params, state, x, eps, lr=0.01)
+    return {"loss": np.array(loss), **tree_to_flat(new_params, "new_params")}
+
+
+@case("iwae/large_log_weights", partial(_elbo_inputs, k=6))
+def _(t, x, mu, log_var, eps, W, b):
+    # log weights around -1e3: a naive log(mean(exp(log_w))) underflows to -inf.
+    return {"value": _iwae(t, x, mu, log_var, eps, 300.0 * W, b)}
+
+
+# --- Exercise 8: evaluation with a (numerically) deterministic encoder --------------------------------------
+def _evaluate_inputs(rng):
+    inputs = _net_inputs(rng, k=1, b=10)
+    inputs["params/encoder/to_log_var/b"] = inputs["params/encoder/to_log_var/b"] - 60.0  # sigma ~ 1e-13
+    del inputs["eps"]
+    return inputs
+
+
+@case("train/evaluate_deterministic", _evaluate_inputs)
+def _(t, x, **flat):
+    params = flat_to_tree(flat, "params")
+    terms = t.networks.vae_forward(params, x, np.zeros((1, len(x), NET_SIZES["z_dim"])))
+    return {name: np.mean(v) for name, v in zip(("elbo", "log_lik", "kl"), terms)}

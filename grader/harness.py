@@ -1,0 +1,193 @@
+"""Checks that grader tests use: each failure says which function, which input, what was expected, what came.
+
+All checks call :func:`fail`, which stops the test with a short message and no traceback; the score table
+adds the docs page of the exercise.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import numpy as np
+import pytest
+
+from . import tolerances as tol
+
+
+def fail(message: str) -> None:
+    """Fail the current test with ``message`` only (no traceback: the message is the feedback)."""
+    pytest.fail(message, pytrace=False)
+
+
+def to_numpy(value, name: str = "the result") -> np.ndarray:
+    """A float64 NumPy copy of an array-like result (NumPy array, autograd box, torch tensor, number)."""
+    if hasattr(value, "detach"):  # torch.Tensor
+        value = value.detach().cpu().numpy()
+    if hasattr(value, "_value"):  # autograd ArrayBox
+        value = value._value
+    try:
+        arr = np.asarray(value)
+    except Exception as err:  # ragged lists and the like
+        fail(f"{name} should be an array, got {type(value).__name__} that NumPy cannot read ({err})")
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+        fail(f"{name} should be a numeric array, got {type(value).__name__} with dtype {arr.dtype}")
+    return arr.astype(np.float64)
+
+
+def describe_inputs(inputs: Mapping[str, object] | None, index: tuple | None = None) -> str:
+    """A short text of the inputs: small ones in full, large ones by shape (and their value at ``index``)."""
+    if not inputs:
+        return ""
+    parts = []
+    for key, value in inputs.items():
+        arr = np.asarray(value) if not callable(value) else None
+        if arr is None:
+            parts.append(f"{key}=<function>")
+        elif arr.size <= 6:
+            parts.append(f"{key}={np.array2string(arr, precision=6, separator=', ')}")
+        else:
+            text = f"{key}: shape {arr.shape}"
+            at = _entry_at(arr, index)
+            if at is not None:
+                text += f" (at {index}: {at})"
+            parts.append(text)
+    return "; ".join(parts)
+
+
+def _entry_at(arr: np.ndarray, index: tuple | None) -> str | None:
+    """The input entry (or small row) that produced the output at ``index``, when the shapes line up."""
+    if index is None or arr.ndim < len(index) or not all(i < s for i, s in zip(index, arr.shape)):
+        return None
+    sub = np.asarray(arr[index]) if index else arr
+    if sub.size > 8:
+        return None
+    return f"{float(sub):.6g}" if sub.ndim == 0 else np.array2string(sub, precision=6, separator=", ")
+
+
+def check_shape(got: np.ndarray, shape: tuple, name: str, inputs=None, hint: str = "") -> None:
+    """Fail unless ``got`` has exactly ``shape``."""
+    if got.shape != tuple(shape):
+        msg = f"{name}: expected shape {tuple(shape)}, got {got.shape}"
+        if inputs:
+            msg += f"\n  inputs: {describe_inputs(inputs)}"
+        if hint:
+            msg += f"\n  hint: {hint}"
+        fail(msg)
+
+
+def check_close(
+    got,
+    expected,
+    name: str,
+    inputs: Mapping[str, object] | None = None,
+    rtol: float = tol.RTOL,
+    atol: float = tol.ATOL,
+    hint: str = "",
+) -> None:
+    """Fail unless ``got`` has the shape of ``expected``, is finite where it is, and is close to it.
+
+    Args:
+        got: the student's result (any array-like).
+        expected: the reference result.
+        name: what is compared, e.g. ``"kl_to_standard_normal(mu, log_var)"``.
+        inputs: the inputs, reported on failure (for elementwise functions the input at the worst element).
+        rtol, atol: |got - expected| <= atol + rtol * |expected| elementwise.
+        hint: a likely cause to print on failure.
+    """
+    got = to_numpy(got, name)
+    expected = np.asarray(expected, dtype=np.float64)
+    check_shape(got, expected.shape, name, inputs, hint)
+    bad_finite = np.isfinite(expected) & ~np.isfinite(got)
+    if bad_finite.any():
+        index = tuple(int(i) for i in np.argwhere(bad_finite)[0])
+        fail(
+            f"{name}: got {got[index]} at index {index}, expected the finite value {expected[index]:.10g}"
+            f" ({int(bad_finite.sum())} non-finite entries in all)\n  inputs: {describe_inputs(inputs, index)}"
+            + (f"\n  hint: {hint}" if hint else "")
+        )
+    err = np.abs(got - expected)
+    allowed = atol + rtol * np.abs(expected)
+    if (err > allowed).any():
+        index = tuple(int(i) for i in np.unravel_index(np.argmax(err - allowed), err.shape)) if err.ndim else ()
+        fail(
+            f"{name}: wrong value at index {index}: expected {expected[index]:.10g}, got {got[index]:.10g} "
+            f"(|error| {err[index]:.3g} > tolerance {allowed[index]:.3g}; {int((err > allowed).sum())} of "
+            f"{err.size} entries wrong)\n  inputs: {describe_inputs(inputs, index)}"
+            + (f"\n  hint: {hint}" if hint else "")
+        )
+
+
+def check_finite(got, name: str, inputs=None, hint: str = "") -> None:
+    """Fail unless every entry of ``got`` is finite (no NaN, no inf)."""
+    arr = to_numpy(got, name)
+    if not np.isfinite(arr).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        fail(
+            f"{name}: got {arr[index]} at index {index}; it must be finite\n  inputs: {describe_inputs(inputs, index)}"
+            + (f"\n  hint: {hint}" if hint else "")
+        )
+
+
+def finite_difference_grad(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = tol.FD_STEP) -> np.ndarray:
+    """Central differences (f(x + h e_i) - f(x - h e_i)) / 2h for every entry i of ``x`` (float64)."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        up = float(to_numpy(f(x)))
+        x[i] = old - h
+        down = float(to_numpy(f(x)))
+        x[i] = old
+        grad[i] = (up - down) / (2 * h)
+    return grad
+
+
+def call(name: str, function: Callable, *args, **kwargs):
+    """Call student code; a TypeError from a wrong signature becomes a clear failure.
+
+    NotImplementedError passes through untouched so that the score table can say "not attempted".
+    """
+    try:
+        return function(*args, **kwargs)
+    except NotImplementedError:
+        raise
+    except TypeError as err:
+        if "argument" in str(err):
+            fail(f"{name} could not be called as the docstring says: {err}")
+        raise
+
+
+def autograd_grads(function: Callable, inputs: Mapping[str, object], wrt: tuple[str, ...], name: str,
+                   output: Callable = lambda out: out) -> dict[str, np.ndarray]:
+    """Gradients of sum(output(function(**inputs))) w.r.t. the named inputs, by autograd.
+
+    A function written with plain NumPy (or with in-place assignment) cannot be differentiated by autograd;
+    that becomes a failure that says so.
+    """
+    from autograd import grad
+
+    grads = {}
+    for key in wrt:
+        def scalar(value, key=key):
+            return output(function(**{**inputs, key: value})).sum()
+        try:
+            grads[key] = to_numpy(grad(scalar)(np.asarray(inputs[key], dtype=np.float64)), f"gradient of {name}")
+        except NotImplementedError:
+            raise
+        except Exception as err:
+            fail(
+                f"autograd could not differentiate {name} with respect to {key}: {type(err).__name__}: {err}\n"
+                "  hint: write the function with autograd.numpy (import autograd.numpy as np), not plain numpy, "
+                "and without in-place assignment (x[i] = ..., +=) on arrays that depend on the inputs"
+            )
+    return grads
+
+
+def check_grads_match(function: Callable, ref, wrt: tuple[str, ...], name: str,
+                      output: Callable = lambda out: out, prefix: str = "grad_") -> None:
+    """Autograd gradients of the student's function against the reference gradients of a frozen case."""
+    got = autograd_grads(function, ref.inputs, wrt, name, output)
+    for key in wrt:
+        check_close(got[key], ref.outputs[prefix + key], f"d sum({name}) / d {key}", ref.inputs,
+                    rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL)

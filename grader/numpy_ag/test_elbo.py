@@ -1,0 +1,60 @@
+"""Exercise 5: the Monte Carlo ELBO (docs/exercises/numpy.md#ex5_1)."""
+
+import numpy as np
+import pytest
+
+from grader import tolerances as tol
+from grader.cases import linear_decoder
+from grader.harness import call, check_close, check_grads_match, fail, finite_difference_grad, to_numpy
+from grader.reference import reference
+
+HINT = ("elbo = mean over the K samples of cb_log_prob(x, decode(z)) minus kl_to_standard_normal(mu, log_var), "
+        "one value per example (B,): average over K, never over the batch")
+
+
+def _terms(np_track, x, mu, log_var, eps, W, b):
+    out = call("elbo", np_track.elbo.elbo, x, mu, log_var, eps, linear_decoder(W, b))
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        fail(f"elbo must return the tuple (elbo, log_lik, kl); got {type(out).__name__}")
+    return out
+
+
+@pytest.mark.ex5_1
+def test_elbo_and_its_terms_match_reference(np_track):
+    ref = reference("elbo/linear_decoder")
+    elbo, log_lik, kl = _terms(np_track, **ref.inputs)
+    for name, got in (("log_lik", log_lik), ("kl", kl), ("elbo", elbo)):
+        check_close(got, ref.outputs[name], f"elbo(...)[{name}]", ref.inputs, hint=HINT)
+
+
+@pytest.mark.ex5_1
+def test_pathwise_gradients_of_elbo_match_reference(np_track):
+    ref = reference("elbo/linear_decoder")
+
+    def elbo_only(x, mu, log_var, eps, W, b):
+        return np_track.elbo.elbo(x, mu, log_var, eps, linear_decoder(W, b))[0]
+
+    check_grads_match(elbo_only, ref, ("mu", "log_var", "W", "b"), "elbo")
+
+
+@pytest.mark.ex5_1
+def test_pathwise_gradient_matches_finite_differences_with_eps_fixed(np_track):
+    inputs = reference("elbo/linear_decoder").inputs
+    f = np_track.elbo.elbo
+    for key in ("mu", "log_var"):
+        def scalar(v, key=key):
+            i = {**inputs, key: v}
+            return f(i["x"], i["mu"], i["log_var"], i["eps"], linear_decoder(i["W"], i["b"]))[0].sum()
+        fd = finite_difference_grad(scalar, inputs[key])
+        check_close(fd, reference("elbo/linear_decoder").outputs[f"grad_{key}"],
+                    f"finite-difference d sum(elbo) / d {key} (eps fixed)", inputs, rtol=tol.FD_RTOL,
+                    atol=tol.FD_ATOL, hint=HINT)
+
+
+@pytest.mark.ex5_1
+def test_elbo_averages_over_samples_not_sums(np_track):
+    inputs = dict(reference("elbo/linear_decoder").inputs)
+    one = to_numpy(_terms(np_track, **{**inputs, "eps": inputs["eps"][:1]})[0])
+    repeated = to_numpy(_terms(np_track, **{**inputs, "eps": np.repeat(inputs["eps"][:1], 4, axis=0)})[0])
+    check_close(repeated, one, "elbo with 4 copies of the same eps vs with one", inputs,
+                hint="with K identical samples the Monte Carlo estimate must not change: average over K")

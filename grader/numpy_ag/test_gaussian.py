@@ -1,0 +1,56 @@
+"""Exercise 1: Gaussian log densities (docs/exercises/numpy.md#ex1_1)."""
+
+import numpy as np
+import pytest
+
+from grader import tolerances as tol
+from grader.harness import call, check_close, check_grads_match, finite_difference_grad
+from grader.reference import reference
+
+LOG_2PI = np.log(2 * np.pi)
+
+
+@pytest.mark.ex1_1
+def test_log_normal_diag_matches_reference(np_track):
+    ref = reference("gaussian/log_normal_diag")
+    got = call("log_normal_diag", np_track.gaussian.log_normal_diag, **ref.inputs)
+    check_close(got, ref.outputs["value"], "log_normal_diag(x, mu, log_var)", ref.inputs,
+                hint="sum over the last axis; sigma^2 = exp(log_var), not exp(0.5 log_var)")
+
+
+@pytest.mark.ex1_1
+def test_log_normal_diag_broadcasts_samples_against_parameters(np_track):
+    ref = reference("gaussian/log_normal_diag_broadcast")  # x (3, 4, 5) against mu, log_var (4, 5)
+    got = call("log_normal_diag", np_track.gaussian.log_normal_diag, **ref.inputs)
+    check_close(got, ref.outputs["value"], "log_normal_diag(x (3,4,5), mu (4,5), log_var (4,5))", ref.inputs)
+
+
+@pytest.mark.ex1_1
+def test_log_normal_diag_gradients_match_reference(np_track):
+    ref = reference("gaussian/log_normal_diag")
+    check_grads_match(np_track.gaussian.log_normal_diag, ref, ("x", "mu", "log_var"), "log_normal_diag")
+
+
+@pytest.mark.ex1_1
+def test_log_normal_diag_at_its_mean_is_minus_half_log_2pi_per_dimension(np_track):
+    x = np.array([[0.3, -1.2, 2.0]])
+    got = call("log_normal_diag", np_track.gaussian.log_normal_diag, x, x, np.zeros_like(x))
+    check_close(got, np.array([-1.5 * LOG_2PI]), "log_normal_diag(x, mu=x, log_var=0)", {"x": x})
+
+
+@pytest.mark.ex1_2
+def test_log_standard_normal_matches_reference(np_track):
+    ref = reference("gaussian/log_standard_normal")
+    got = call("log_standard_normal", np_track.gaussian.log_standard_normal, **ref.inputs)
+    check_close(got, ref.outputs["value"], "log_standard_normal(z)", ref.inputs,
+                hint="-0.5 * sum over the last axis of (log 2 pi + z^2)")
+
+
+@pytest.mark.ex1_2
+def test_log_standard_normal_gradient_is_minus_z(np_track):
+    z = np.random.default_rng(0).normal(size=(3, 4))
+    f = np_track.gaussian.log_standard_normal
+    fd = finite_difference_grad(lambda v: f(v).sum(), z)
+    check_close(fd, -z, "finite-difference gradient of sum(log_standard_normal(z))", {"z": z},
+                rtol=tol.FD_RTOL, atol=tol.FD_ATOL)
+    check_grads_match(f, reference("gaussian/log_standard_normal"), ("z",), "log_standard_normal")

@@ -1,0 +1,75 @@
+"""Exercise 8: the training epoch and the evaluation (docs/exercises/numpy.md#ex8_1)."""
+
+import numpy as np
+import pytest
+from autograd.misc import flatten
+
+from grader.harness import call, check_close, fail
+from grader.pytrees import flat_to_tree, random_vae_params
+from grader.reference import reference
+
+
+def _toy_data(n=96, d=16, seed=0):
+    """Grey-level 'images' from two prototypes, values in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    protos = rng.uniform(size=(2, d))
+    return np.clip(protos[rng.integers(2, size=n)] + rng.normal(0, 0.05, size=(n, d)), 0, 1)
+
+
+def _mean_elbo(np_track, params, x):
+    eps = np.zeros((1, len(x), params["encoder"]["to_mu"][1].shape[0]))
+    return float(np.mean(np_track.networks.vae_forward(params, x, eps)[0]))
+
+
+@pytest.mark.ex8_1
+def test_a_short_training_run_raises_the_elbo(np_track):
+    x = _toy_data()
+    params = random_vae_params(np.random.default_rng(1), 16, (8,), 2)
+    state = np_track.optim.adam_init(flatten(params)[0])
+    before = _mean_elbo(np_track, params, x)
+    rng = np.random.default_rng(2)
+    for _ in range(5):
+        params, state, loss = call("train_epoch", np_track.train.train_epoch, params, state, x, rng,
+                                   batch_size=16, n_samples=1, lr=0.01)
+    after = _mean_elbo(np_track, params, x)
+    if not after > before + 1.0:
+        fail(f"5 epochs of train_epoch should raise the mean ELBO on a toy data set; it went {before:.3f} -> {after:.3f}")
+
+
+@pytest.mark.ex8_1
+def test_train_epoch_visits_every_example_once_in_minibatches(np_track, monkeypatch):
+    x = _toy_data(n=50)
+    x[:, 0] = np.arange(50) / 100.0  # tag each example
+    seen, sizes = [], []
+    real_step = np_track.train.train_step
+
+    def spy(params, state, xb, eps, lr=1e-3):
+        seen.extend(np.round(np.asarray(xb)[:, 0] * 100).astype(int).tolist())
+        sizes.append(len(xb))
+        if np.shape(eps)[1:] != (len(xb), 2):
+            fail(f"train_epoch passed eps of shape {np.shape(eps)} for a minibatch of {len(xb)}; expected (K, {len(xb)}, 2)")
+        return real_step(params, state, xb, eps, lr=lr)
+
+    monkeypatch.setattr(np_track.train, "train_step", spy)
+    params = random_vae_params(np.random.default_rng(1), 16, (8,), 2)
+    state = np_track.optim.adam_init(flatten(params)[0])
+    call("train_epoch", np_track.train.train_epoch, params, state, x, np.random.default_rng(0), batch_size=16)
+    if sorted(seen) != list(range(50)) or max(sizes, default=0) > 16:
+        fail(f"one epoch over 50 examples with batch_size 16 should visit each example exactly once in minibatches "
+             f"of at most 16; visited {len(seen)} examples ({len(set(seen))} distinct) in batches of {sizes}\n"
+             "  hint: shuffle the indices with rng, slice them in batch_size chunks, call train_step on x[idx]")
+    if seen == sorted(seen):
+        fail("train_epoch visited the examples in their stored order; shuffle them with rng.permutation each epoch")
+
+
+@pytest.mark.ex8_2
+def test_evaluate_matches_reference_with_uneven_batches(np_track):
+    ref = reference("train/evaluate_deterministic")  # sigma ~ 1e-13, so every eps gives the same ELBO
+    params = flat_to_tree(ref.inputs, "params")
+    got = call("evaluate", np_track.train.evaluate, params, ref.inputs["x"], np.random.default_rng(0), batch_size=3)
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        fail(f"evaluate must return the tuple (elbo, log_lik, kl) of floats; got {got!r}")
+    for value, name in zip(got, ("elbo", "log_lik", "kl")):
+        check_close(np.asarray(value, dtype=float), ref.outputs[name],
+                    f"evaluate(params, x of 10 images, batch_size=3)[{name}]", {},
+                    hint="average over images, not over batches: the last batch holds 1 image")

@@ -1,0 +1,90 @@
+"""Exercise T8: the training loop over minibatches and the evaluation of the test ELBO.
+
+The data are one preloaded tensor of shape (N, D_x); a minibatch is ``x[idx]`` for an index tensor ``idx``
+from :func:`minibatch_indices`. Every random number comes from the ``torch.Generator`` passed in, never
+from the global RNG, so a run is reproduced by its seed. See docs/exercises/pytorch.md#ext8_1.
+"""
+
+import torch
+from tqdm.auto import tqdm
+
+from .optim import train_step
+
+
+def minibatch_indices(n, batch_size, generator):
+    """Shuffled index tensors that cover range(n) once, each of length batch_size (the last may be shorter).
+
+    Args:
+        n: number of examples N.
+        batch_size: B.
+        generator: a ``torch.Generator`` that shuffles (``torch.randperm(n, generator=generator)``).
+
+    Returns:
+        A tuple of int64 tensors; ``x[idx]`` is one minibatch.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+    return torch.split(torch.randperm(n, generator=generator), batch_size)
+
+
+def train_epoch(model, optimizer, x_train, generator, batch_size=128, n_samples=1, progress=False):
+    r"""One pass over the shuffled training set, one :func:`~.optim.train_step` per minibatch (Exercise T8.1).
+
+    For each minibatch of B images draw eps ~ N(0, I) of shape (K, B, D_z) with
+    ``torch.randn(..., generator=generator, dtype=x_train.dtype)`` and take a step.
+
+    Args:
+        model: a :class:`~.networks.VAE`; D_z is ``model.encoder.to_mu.out_features``. Updated in place.
+        optimizer: a ``torch.optim`` optimiser over ``model.parameters()``.
+        x_train: all training images, tensor of shape (N, D_x), values in [0, 1].
+        generator: a ``torch.Generator``: the shuffling and every eps come from it.
+        batch_size: B (the last minibatch may be smaller).
+        n_samples: K, Monte Carlo samples per example.
+        progress: show a progress bar.
+
+    Returns:
+        The mean minibatch loss of the epoch, a float in nats per image.
+
+    See: docs/exercises/pytorch.md#ext8_1
+    """
+    # BEGIN SOLUTION T8.1
+    z_dim = model.encoder.to_mu.out_features
+    losses = []
+    batches = minibatch_indices(len(x_train), batch_size, generator)
+    for idx in tqdm(batches, desc="train", leave=False, disable=not progress):
+        eps = torch.randn((n_samples, len(idx), z_dim), generator=generator, dtype=x_train.dtype)
+        losses.append(train_step(model, optimizer, x_train[idx], eps))
+    return sum(losses) / len(losses)
+    # END SOLUTION
+
+
+def evaluate(model, x, generator, batch_size=500, n_samples=1):
+    r"""Average ELBO over a data set, in nats per image, without building a graph (Exercise T8.2).
+
+    .. math::
+        \bar{\mathcal L} = \frac1N \sum_{n=1}^N \mathcal L(x_n)
+
+    Args:
+        model: a :class:`~.networks.VAE`.
+        x: images, tensor of shape (N, D_x).
+        generator: a ``torch.Generator`` for eps.
+        batch_size: images per forward pass (in order, not shuffled).
+        n_samples: K.
+
+    Returns:
+        ``(elbo, log_lik, kl)``: floats, each averaged over the N images, in nats per image.
+
+    See: docs/exercises/pytorch.md#ext8_2
+    """
+    # BEGIN SOLUTION T8.2
+    z_dim = model.encoder.to_mu.out_features
+    totals = [0.0, 0.0, 0.0]
+    with torch.no_grad():
+        for start in range(0, len(x), batch_size):
+            xb = x[start : start + batch_size]
+            eps = torch.randn((n_samples, len(xb), z_dim), generator=generator, dtype=x.dtype)
+            terms = model(xb, eps)
+            totals = [total + float(torch.sum(t)) for total, t in zip(totals, terms)]
+    elbo, log_lik, kl = (total / len(x) for total in totals)
+    return elbo, log_lik, kl
+    # END SOLUTION
