@@ -1,0 +1,82 @@
+"""The student stubs are generated from the solutions and cannot drift apart from them."""
+
+import ast
+import re
+
+import pytest
+
+from vaekit.exercises import EXERCISES
+from vaekit.stubs import EXERCISES_DIR, SOLUTIONS, StubError, expected_stubs, make_stub
+
+
+def _public_defs(module: ast.Module) -> dict:
+    """Module-level functions and classes, and the methods of those classes (not nested helpers)."""
+    defs = {}
+    for node in module.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            defs[node.name] = node
+        if isinstance(node, ast.ClassDef):
+            defs.update({f"{node.name}.{m.name}": m for m in node.body if isinstance(m, ast.FunctionDef)})
+    return defs
+
+
+def test_committed_stubs_equal_the_generated_ones():
+    stale = [str(p) for p, text in expected_stubs().items() if not p.exists() or p.read_text() != text]
+    assert not stale, f"stubs differ from their solutions; run 'python -m vaekit stubs': {stale}"
+
+
+def test_every_stub_file_has_a_solution_file():
+    stubs = {p.relative_to(EXERCISES_DIR) for p in EXERCISES_DIR.rglob("*.py")} - {EXERCISES_DIR.joinpath("__init__.py").relative_to(EXERCISES_DIR)}
+    solutions = {p.relative_to(SOLUTIONS) for p in SOLUTIONS.rglob("*.py")} - {SOLUTIONS.joinpath("__init__.py").relative_to(SOLUTIONS)}
+    assert stubs == solutions
+
+
+def test_every_registered_exercise_has_exactly_one_solution_region_per_name():
+    found: dict[str, list[str]] = {}
+    for path in SOLUTIONS.rglob("*.py"):
+        for match in re.finditer(r"# BEGIN SOLUTION (T?\d+\.\d+)", path.read_text()):
+            found.setdefault(match.group(1), []).append(path.stem)
+    for ex in EXERCISES.values():
+        assert ex.id in found, f"Exercise {ex.id} has no solution region"
+        assert set(found[ex.id]) == {ex.module}, f"Exercise {ex.id} regions lie in {found[ex.id]}, not {ex.module}"
+
+
+def test_stubs_keep_signatures_and_docstrings_and_name_their_exercise():
+    for path, text in expected_stubs().items():
+        solution = ast.parse((SOLUTIONS / path.relative_to(EXERCISES_DIR)).read_text())
+        stub = ast.parse(text)
+        sol_defs, stub_defs = _public_defs(solution), _public_defs(stub)
+        assert sol_defs.keys() == stub_defs.keys(), path
+        for name, node in sol_defs.items():
+            assert ast.get_docstring(node) == ast.get_docstring(stub_defs[name]), f"{path}:{name} docstring"
+            if isinstance(node, ast.FunctionDef):
+                assert ast.dump(node.args) == ast.dump(stub_defs[name].args), f"{path}:{name} signature"
+        assert "# BEGIN SOLUTION" not in text and "# END SOLUTION" not in text
+
+
+def test_a_stub_raises_not_implemented_error_naming_its_exercise(tmp_path):
+    source = (
+        "def kl_to_standard_normal(mu, log_var):\n"
+        '    """Doc."""\n'
+        "    # BEGIN SOLUTION 3.1\n"
+        "    return 0.0\n"
+        "    # END SOLUTION\n"
+    )
+    namespace = {}
+    exec(make_stub(source, "solutions/numpy_ag/kl.py"), namespace)
+    with pytest.raises(NotImplementedError, match=r"Exercise 3\.1 \(kl_to_standard_normal\).*docs/exercises/numpy.md#ex3_1"):
+        namespace["kl_to_standard_normal"](0, 0)
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("def f():\n    # BEGIN SOLUTION 3.1\n    return 1\n", "has no '# END SOLUTION'"),
+        ("def f():\n    return 1\n    # END SOLUTION\n", "without a BEGIN"),
+        ("def f():\n    # BEGIN SOLUTION 99.9\n    return 1\n    # END SOLUTION\n", "unknown exercise ID"),
+        ("def f():\n    # BEGIN SOLUTION 3.1\n    # BEGIN SOLUTION 3.1\n    # END SOLUTION\n", "nested"),
+    ],
+)
+def test_malformed_solution_regions_are_reported_with_their_line(source, message):
+    with pytest.raises(StubError, match=message):
+        make_stub(source, "solutions/numpy_ag/x.py")
