@@ -16,7 +16,7 @@ ROW = re.compile(r"^(?P<id>T?\d+\.\d+)\s+.*?\s+(?P<score>\d+\.\d+) / (?P<max>[\d
 def grade(target: str, *args: str) -> tuple[int, dict[str, dict]]:
     """Run the grader in a subprocess; return its exit code and the score table's rows by exercise ID."""
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "grader", "--target", target, "-q", "-p", "no:cacheprovider", *args],
+        [sys.executable, "-m", "pytest", "--target", target, "-q", "-p", "no:cacheprovider", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     table = proc.stdout.split("VAE course kit: score", 1)[-1]

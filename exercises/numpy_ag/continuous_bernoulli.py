@@ -74,7 +74,7 @@ def cb_mean(logits):
         = \frac{\eta}{\tanh(l/2)} - \frac1l \quad (|l| \ge 10^{-2}), \qquad
         \mathbb E[x] \approx \frac12 + \frac{l}{12} - \frac{l^3}{720} \quad (|l| < 10^{-2}).
 
-    Note that the mean is *not* eta: a CB with eta = 0.8 has mean 0.64.
+    Note that the mean is *not* eta: a CB with eta = 0.8 has mean 0.61.
 
     Args:
         logits: decoder logits l, any shape.

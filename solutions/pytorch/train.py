@@ -24,6 +24,8 @@ def minibatch_indices(n, batch_size, generator):
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+    if n < 1:
+        raise ValueError("there are no examples to split into minibatches: the data set is empty (N = 0)")
     return torch.split(torch.randperm(n, generator=generator), batch_size)
 
 

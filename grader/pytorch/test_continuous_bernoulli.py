@@ -1,0 +1,135 @@
+"""Exercise T2: the continuous Bernoulli (docs/exercises/pytorch.md#ext2_1)."""
+
+import numpy as np
+import pytest
+import torch
+
+from grader import tolerances as tol
+from grader.cases import CB_EDGE_LOGITS
+from grader.harness import call, check_close, check_finite, fail, finite_difference_grad, to_numpy
+from grader.pytorch._autodiff import as_tensors, check_gradcheck, check_torch_grads_match, torch_grads
+from grader.reference import reference
+
+NORMALISER_HINT = (
+    "log C = log(l / tanh(l/2)) away from l = 0 and log 2 + l^2/12 - 7 l^4/1440 near it; torch.where "
+    "evaluates both branches and its backward pass multiplies the unused one by 0 (0 * NaN = NaN), so feed "
+    "the exact branch a safe value inside the window"
+)
+
+
+@pytest.mark.ext2_1
+def test_cb_log_norm_matches_reference_on_random_logits(torch_track):
+    ref = reference("cb/log_norm_random")
+    got = call("cb_log_norm", torch_track.continuous_bernoulli.cb_log_norm, **as_tensors(ref.inputs))
+    check_close(got, ref.outputs["value"], "cb_log_norm(logits)", ref.inputs, hint=NORMALISER_HINT)
+
+
+@pytest.mark.ext2_1
+def test_cb_log_norm_is_log_2_at_one_half_and_exact_near_it(torch_track):
+    ref = reference("cb/log_norm_edges")  # eta = 1/2 exactly, near it, 1e-6 and 1 - 1e-6 in probability
+    got = call("cb_log_norm", torch_track.continuous_bernoulli.cb_log_norm, **as_tensors(ref.inputs))
+    check_close(got, ref.outputs["value"], "cb_log_norm(logits) at and near eta = 1/2", ref.inputs,
+                rtol=1e-9, atol=1e-12, hint=NORMALISER_HINT)
+
+
+@pytest.mark.ext2_1
+def test_cb_log_norm_gradients_are_finite_and_correct_at_the_edges(torch_track):
+    f = torch_track.continuous_bernoulli.cb_log_norm
+    ref = reference("cb/log_norm_edges")
+    grads = torch_grads(f, ref.inputs, ("logits",), "cb_log_norm")
+    check_finite(grads["logits"], "gradient of cb_log_norm", ref.inputs,
+                 hint="a NaN gradient at eta = 1/2 comes from the unused exact branch of torch.where")
+    check_torch_grads_match(f, ref, ("logits",), "cb_log_norm")
+
+
+@pytest.mark.ext2_1
+def test_cb_log_norm_gradient_matches_finite_differences(torch_track):
+    f = torch_track.continuous_bernoulli.cb_log_norm
+    ref = reference("cb/log_norm_random")
+    logits = ref.inputs["logits"]
+    got = torch_grads(f, ref.inputs, ("logits",), "cb_log_norm")["logits"]
+    fd = finite_difference_grad(lambda v: f(torch.from_numpy(v)).sum(), logits)
+    check_close(got, fd, "autograd gradient of cb_log_norm vs central differences", ref.inputs,
+                rtol=tol.FD_RTOL, atol=tol.FD_ATOL)
+    check_gradcheck(f, ref.inputs, ("logits",), "cb_log_norm", hint=NORMALISER_HINT)
+
+
+@pytest.mark.ext2_1
+def test_cb_log_norm_keeps_float32_finite_with_finite_gradients(torch_track):
+    """Training runs in float32: same dtype out, values at float32 precision, no NaN gradient at the edges."""
+    ref = reference("cb/log_norm_edges")
+    logits = torch.tensor(ref.inputs["logits"], dtype=torch.float32, requires_grad=True)
+    got = call("cb_log_norm", torch_track.continuous_bernoulli.cb_log_norm, logits)
+    if not isinstance(got, torch.Tensor) or got.dtype != torch.float32:
+        fail(f"cb_log_norm of float32 logits returned {getattr(got, 'dtype', type(got).__name__)}; keep the "
+             "dtype of the input (use Python floats for constants, not float64 tensors)")
+    check_close(got, ref.outputs["value"], "cb_log_norm(float32 logits)", ref.inputs, rtol=tol.F32_RTOL,
+                atol=tol.F32_ATOL, hint=NORMALISER_HINT)
+    (g,) = torch.autograd.grad(got.sum(), logits)
+    check_finite(g, "gradient of cb_log_norm in float32", ref.inputs, hint=NORMALISER_HINT)
+
+
+@pytest.mark.ext2_2
+def test_cb_log_prob_matches_reference(torch_track):
+    ref = reference("cb/log_prob")
+    got = call("cb_log_prob", torch_track.continuous_bernoulli.cb_log_prob, **as_tensors(ref.inputs))
+    check_close(got, ref.outputs["value"], "cb_log_prob(x, logits)", ref.inputs,
+                hint="sum over pixels of x*l - log(1 + e^l) + log C(l) (= -binary_cross_entropy_with_logits "
+                "+ log C); without log C it is the Bernoulli log-likelihood, wrong for grey-level pixels")
+
+
+@pytest.mark.ext2_2
+def test_cb_log_prob_broadcasts_k_samples_against_one_image(torch_track):
+    ref = reference("cb/log_prob_broadcast")  # x (4, 10) against logits (3, 4, 10)
+    got = call("cb_log_prob", torch_track.continuous_bernoulli.cb_log_prob, **as_tensors(ref.inputs))
+    check_close(got, ref.outputs["value"], "cb_log_prob(x (4,10), logits (3,4,10))", ref.inputs,
+                hint="F.binary_cross_entropy_with_logits needs x and logits of one shape: torch.broadcast_tensors")
+
+
+@pytest.mark.ext2_2
+def test_cb_log_prob_gradient_matches_reference(torch_track):
+    ref = reference("cb/log_prob")
+    check_torch_grads_match(torch_track.continuous_bernoulli.cb_log_prob, ref, ("logits",), "cb_log_prob")
+    small = {"x": ref.inputs["x"][1:], "logits": ref.inputs["logits"][1:]}  # row 0 holds the edge logits
+    check_gradcheck(torch_track.continuous_bernoulli.cb_log_prob, small, ("logits",), "cb_log_prob")
+
+
+@pytest.mark.ext2_2
+def test_cb_density_integrates_to_one(torch_track):
+    # Midpoint rule over x in [0, 1] for one pixel: integral of exp(log p(x | l)) dx = 1 for every l.
+    logits = np.array([-8.0, -1.0, -1e-3, 0.0, 2e-3, 0.7, 5.0])
+    x = (np.arange(20000) + 0.5) / 20000
+    log_p = call("cb_log_prob", torch_track.continuous_bernoulli.cb_log_prob,
+                 torch.from_numpy(x[:, None, None]), torch.from_numpy(logits[None, :, None]))
+    total = np.exp(to_numpy(log_p, "cb_log_prob")).mean(axis=0)
+    check_close(total, np.ones_like(logits), "integral over x in [0, 1] of exp(cb_log_prob(x, l))",
+                {"logits": logits}, rtol=1e-6, atol=1e-6, hint="the normaliser log C makes the density integrate to 1")
+
+
+@pytest.mark.ext2_3
+def test_cb_mean_matches_reference(torch_track):
+    ref = reference("cb/mean")
+    got = call("cb_mean", torch_track.continuous_bernoulli.cb_mean, **as_tensors(ref.inputs))
+    check_close(got, ref.outputs["value"], "cb_mean(logits)", ref.inputs, rtol=1e-8, atol=1e-10,
+                hint="the mean is eta/(2 eta - 1) + 1/(2 atanh(1 - 2 eta)), not eta; use a Taylor series near 1/2")
+
+
+@pytest.mark.ext2_3
+def test_cb_mean_is_one_half_at_one_half_and_not_eta(torch_track):
+    logits = np.array([0.0, np.log(4.0)])  # eta = 1/2 and eta = 0.8
+    got = to_numpy(call("cb_mean", torch_track.continuous_bernoulli.cb_mean, torch.from_numpy(logits)), "cb_mean")
+    check_finite(got, "cb_mean(logits)", {"logits": logits})
+    expected_08 = 0.8 / 0.6 + 1.0 / (2.0 * np.arctanh(-0.6))
+    check_close(got, np.array([0.5, expected_08]), "cb_mean at eta = 1/2 and eta = 0.8", {"logits": logits})
+    if abs(got[1] - 0.8) < 1e-3:
+        fail("cb_mean returned eta itself; the continuous Bernoulli's mean differs from eta")
+
+
+@pytest.mark.ext2_3
+def test_cb_mean_has_finite_gradients_at_the_edges(torch_track):
+    logits = CB_EDGE_LOGITS.copy()
+    grads = torch_grads(torch_track.continuous_bernoulli.cb_mean, {"logits": logits}, ("logits",), "cb_mean")
+    check_finite(grads["logits"], "gradient of cb_mean", {"logits": logits},
+                 hint="as in cb_log_norm, feed the exact branch of torch.where a safe value inside the window")
+    away = logits[np.abs(np.abs(logits) - 0.01) > 1e-3]  # finite differences straddling the window edge are poor
+    check_gradcheck(torch_track.continuous_bernoulli.cb_mean, {"logits": away}, ("logits",), "cb_mean")
