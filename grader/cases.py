@@ -243,3 +243,73 @@ def _(t, x, **flat):
     params = flat_to_tree(flat, "params")
     terms = t.networks.vae_forward(params, x, np.zeros((1, len(x), NET_SIZES["z_dim"])))
     return {name: np.mean(v) for name, v in zip(("elbo", "log_lik", "kl"), terms)}
+
+
+# --- Exercise 10: gradient estimators and the IWAE training step -------------------------------------------
+# (Named "variance/..." and "training/..." so that they sort after the cases above: a case's seed is its place
+# in the sorted list, and new names placed last leave the inputs of the older cases unchanged.)
+def _toy_inputs(rng, n=12):
+    return {"mu": np.array(rng.normal()), "sigma": np.array(rng.uniform(0.5, 2.0)), "k": np.array(2 * rng.normal()),
+            "baseline": np.array(3 * rng.normal()), "eps": rng.normal(size=n)}
+
+
+@case("variance/toy", _toy_inputs)
+def _(t, mu, sigma, k, baseline, eps):
+    mu, sigma, k, baseline = float(mu), float(sigma), float(k), float(baseline)
+    e = t.estimators
+    return {"pathwise": e.pathwise_grad_mu(mu, sigma, eps, k), "score": e.score_function_grad_mu(mu, sigma, eps, k),
+            "score_baseline": e.score_function_grad_mu(mu, sigma, eps, k, baseline)}
+
+
+def _surrogate(t, x, mu, log_var, eps, W, b, baseline):
+    return t.estimators.score_function_surrogate(x, mu, log_var, eps, linear_decoder(W, b), baseline)
+
+
+# Draws of the Monte Carlo estimate of the ELBO's expected gradient: batches of this many eps each.
+EXPECTED_GRAD_DRAWS = (200, 1000)
+
+
+@case("variance/surrogate", lambda rng: {**_elbo_inputs(rng, k=5), "baseline": rng.normal(0, 3, size=4)})
+def _(t, baseline, **inputs):
+    import warnings
+
+    f = partial(_surrogate, t, baseline=baseline)
+    out = {"value": f(**inputs), "value_no_baseline": _surrogate(t, **inputs, baseline=0.0)}
+    with warnings.catch_warnings():  # autograd warns that the surrogate does not depend on W: it must not
+        warnings.simplefilter("ignore", UserWarning)
+        out.update(_grads(lambda **i: f(**i), inputs, ("mu", "log_var", "W")))
+    # The exact gradient of sum_b E_q[ELBO(x_b)] w.r.t. mu and log_var, estimated with the pathwise gradient
+    # over many eps, and its standard error: the score-function estimate must agree with it on average.
+    rng = np.random.default_rng(0)
+    n_batches, k = EXPECTED_GRAD_DRAWS
+    for key in ("mu", "log_var"):
+        draws = np.array([
+            _grads(lambda **i: _elbo_terms(t, **i)[0],
+                   {**inputs, "eps": rng.normal(size=(k, *inputs["mu"].shape))}, (key,))[f"grad_{key}"]
+            for _ in range(n_batches)])
+        out[f"expected_grad_{key}"] = draws.mean(axis=0)
+        out[f"expected_grad_{key}_se"] = draws.std(axis=0, ddof=1) / np.sqrt(n_batches)
+    return out
+
+
+@case("variance/encoder_gradient", lambda rng: {**_net_inputs(rng, k=2, b=4), "baseline": rng.normal(0, 3, size=4)})
+def _(t, x, eps, baseline, **flat):
+    from autograd.misc import flatten
+
+    params = flat_to_tree(flat, "params")
+    _, unflatten = flatten(params["encoder"])
+    out = {}
+    for estimator in ("pathwise", "score"):
+        g = t.estimators.encoder_gradient(params, x, eps, estimator, baseline)
+        out.update(tree_to_flat(unflatten(g), f"{estimator}/encoder"))
+    return out
+
+
+@case("training/iwae_step", partial(_net_inputs, k=5))
+def _(t, x, eps, **flat):
+    from autograd.misc import flatten
+
+    params = flat_to_tree(flat, "params")
+    state = t.optim.adam_init(flatten(params)[0])
+    new_params, state, loss = t.iwae_train.iwae_train_step(params, state, x, eps, lr=0.01)
+    return {"loss": np.array(loss), **tree_to_flat(new_params, "new_params")}

@@ -1,20 +1,45 @@
-"""The grader's pytest plugin: which code is graded, per-exercise markers, verdicts and the score table.
+"""The grader's pytest plugin: which code is graded, per-exercise markers, verdicts, seeds, guards, reports.
 
     pytest grader                        # grades exercises/
     pytest grader --target solutions     # or VAEKIT_TARGET=path/to/submission pytest grader
     pytest grader -m ex2_1               # one exercise
+    pytest grader --results-json results.json --results-plain scores.json --results-csv scores.csv
+    pytest grader --grader-seed 7        # or VAEKIT_GRADER_SEED=7: the seed of every freshly drawn input
+    pytest grader --seed-report s.json   # which tests depend on the seed; then rerun those with
+    pytest NODEIDS --grader-seeds 200    # each of them under 200 seeds (a check of the grader itself)
+
+Randomness: a grader test that draws fresh inputs takes the fixture ``rng`` (a NumPy Generator) or
+``torch_generator``; both derive from the grader seed and the test's name, and the global generators are
+reseeded the same way before every test. Hidden tests live in ``grader/hidden/`` (see its ``__init__.py``).
+Every test has a time limit (``VAEKIT_TEST_TIMEOUT`` seconds, default 60, unless ``--timeout`` is given).
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import time
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from vaekit.exercises import BY_MARKER, EXERCISES
-from vaekit.submission import SubmissionError, Track, resolve_target
+from vaekit.stubs import SOLUTIONS
+from vaekit.submission import SubmissionError, resolve_target, Track
 
-from grader.scoring import Scoreboard, verdict_of
+from grader import guards, seeds
+from grader.records import RecordWriter
+from grader.scoring import Scoreboard, cap, verdict_of
+
+GRADER_DIR = Path(__file__).resolve().parent
+HIDDEN_DIR = GRADER_DIR / "hidden"
+DEFAULT_TIMEOUT = 60.0  # seconds per grader test
+PRINT_EXCERPT = 500  # characters of a failing test's printed output quoted in its message
+SECTION_LIMIT = 2000  # characters of captured output kept in pytest's own report sections
+
+_BOARD = pytest.StashKey[Scoreboard]()
+_STATE = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser):
@@ -25,6 +50,19 @@ def pytest_addoption(parser):
         help="code to grade: 'exercises' (default), 'solutions', or a folder laid out like exercises/ "
         "(also from the environment variable VAEKIT_TARGET)",
     )
+    group.addoption("--results-json", metavar="PATH", help="write Gradescope's results.json here")
+    group.addoption("--results-plain", metavar="PATH", help="write a plain JSON of the scores per exercise here")
+    group.addoption("--results-csv", metavar="PATH", help="write a CSV of the scores per exercise here")
+    group.addoption(
+        "--grader-seed", type=int, default=int(os.environ.get("VAEKIT_GRADER_SEED", "0")),
+        help="seed of every freshly drawn input (also VAEKIT_GRADER_SEED; default 0)",
+    )
+    group.addoption(
+        "--grader-seeds", type=int, default=0, metavar="N",
+        help="run every selected test under N seeds, from --grader-seed on (checks the grader itself)",
+    )
+    group.addoption("--seed-report", metavar="PATH",
+                    help="write the node IDs of the tests whose inputs depend on the grader seed here (JSON)")
 
 
 def pytest_configure(config):
@@ -35,20 +73,100 @@ def pytest_configure(config):
     except SubmissionError as err:
         raise pytest.UsageError(str(err)) from None
     config.stash[_BOARD] = Scoreboard(target)
+    config.stash[_STATE] = {"records": RecordWriter.from_environment(), "snapshot": None, "rngs": {},
+                            "started": time.monotonic(),
+                            "seed_report": [] if config.getoption("--seed-report") else None}
+    if SOLUTIONS.is_dir() and not target.is_relative_to(SOLUTIONS.resolve()):
+        guards.block_solutions(SOLUTIONS)
 
 
-_BOARD = pytest.StashKey[Scoreboard]()
+def _emit(config, event: str, **fields) -> None:
+    writer = config.stash[_STATE]["records"]
+    if writer is not None:
+        writer.emit(event, **fields)
+
+
+def pytest_generate_tests(metafunc):
+    n = metafunc.config.getoption("--grader-seeds")
+    if n > 0 and "grader_seed" in metafunc.fixturenames:
+        base = metafunc.config.getoption("--grader-seed")
+        metafunc.parametrize("grader_seed", range(base, base + n), ids=lambda s: f"seed{s}")
 
 
 def pytest_collection_modifyitems(config, items):
     board = config.stash[_BOARD]
+    timeout = float(os.environ.get("VAEKIT_TEST_TIMEOUT", DEFAULT_TIMEOUT))
+    timed = config.pluginmanager.hasplugin("timeout")  # pytest-timeout
     for item in items:
         markers = [m.name for m in item.iter_markers() if m.name in BY_MARKER]
         if len(markers) != 1:
             raise pytest.UsageError(f"grader test {item.nodeid} needs exactly one exercise marker, has {markers}")
-        board.add_test(item.nodeid, BY_MARKER[markers[0]])
+        hidden = Path(item.path).resolve().is_relative_to(HIDDEN_DIR)
+        board.add_test(item.nodeid, BY_MARKER[markers[0]], hidden)
+        if timed and config.getoption("timeout", None) is None and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(timeout))
 
 
+def pytest_collection_finish(session):
+    config = session.config
+    board = config.stash[_BOARD]
+    tests = [{"nodeid": i.nodeid, "exercise": board.exercise_of(i.nodeid).id, "hidden": board.tests[i.nodeid].hidden}
+             for i in session.items]
+    _emit(config, "collected", tests=tests, target=str(board.target))
+    modules = tuple({i.module for i in session.items if getattr(i, "module", None) is not None})
+    grader_modules = tuple(m for n, m in sys.modules.items() if (n == "grader" or n.startswith("grader.")) and m)
+    guards.settle_torch()
+    config.stash[_STATE]["snapshot"] = guards.Snapshot(modules + grader_modules)
+
+
+# --- seeds -----------------------------------------------------------------------------------------------
+def _seed_of(item) -> int:
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "grader_seed" in callspec.params:
+        return callspec.params["grader_seed"]
+    return item.config.getoption("--grader-seed")
+
+
+@pytest.fixture
+def grader_seed(pytestconfig) -> int:
+    """The grader seed (``--grader-seed`` / VAEKIT_GRADER_SEED); parametrised by ``--grader-seeds``."""
+    return pytestconfig.getoption("--grader-seed")
+
+
+@pytest.fixture(autouse=True)
+def _every_test_has_a_seed(grader_seed):
+    """Puts ``grader_seed`` into every test, so that ``--grader-seeds`` can parametrise any of them."""
+
+
+@pytest.fixture
+def rng(grader_seed) -> np.random.Generator:
+    """A NumPy Generator for this test's fresh inputs, from the grader seed and the test's name."""
+    return seeds.numpy_rng()
+
+
+@pytest.fixture
+def torch_generator(grader_seed):
+    """A ``torch.Generator`` for this test's fresh inputs, from the grader seed and the test's name."""
+    return seeds.torch_generator()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    seed = _seed_of(item)
+    seeds.start_test(seed, item.nodeid)
+    state = item.config.stash[_STATE]
+    state["rngs"][item.nodeid] = guards.reset_rngs((seed * 1_000_003 + seeds.stream_of(item.nodeid)) % 2**32)
+    if state["seed_report"] is not None:
+        state["torch_rng"] = guards.torch_rng_state()
+
+
+def _note_seed_use(item) -> None:
+    state = item.config.stash[_STATE]
+    if state["seed_report"] is not None and (seeds.used() or guards.torch_rng_state() != state.get("torch_rng")):
+        state["seed_report"].append(item.nodeid)
+
+
+# --- the graded code ---------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def target(pytestconfig):
     """The folder being graded."""
@@ -67,6 +185,29 @@ def torch_track(target):
     return Track(target, "pytorch")
 
 
+# --- verdicts ----------------------------------------------------------------------------------------------
+def _printed(report) -> str:
+    """An excerpt of what the test printed, for the message of a failing test."""
+    out = (report.capstdout or "") + (report.capstderr or "")
+    if not out.strip():
+        return ""
+    excerpt = out[:PRINT_EXCERPT] + (" ..." if len(out) > PRINT_EXCERPT else "")
+    return f"\n  your code printed {len(out):,} characters: {excerpt!r}"
+
+
+def _guard_problems(item) -> list[str]:
+    state = item.config.stash[_STATE]
+    problems = []
+    if state["snapshot"] is not None:
+        changed = state["snapshot"].restore()
+        if changed:
+            problems.append(guards.tamper_message(changed))
+    rngs = state["rngs"].pop(item.nodeid, None)
+    if rngs is not None:
+        problems += guards.RngWatch.problems(rngs)
+    return problems
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -74,9 +215,58 @@ def pytest_runtest_makereport(item, call):
     board = item.config.stash[_BOARD]
     if report.when == "call" or (report.when == "setup" and report.failed):
         verdict, message = verdict_of(call.excinfo, board.exercise_of(item.nodeid), board.target)
-        board.record(item.nodeid, verdict, message)
+        if verdict != "passed" and verdict != "not attempted":
+            message += _printed(report)
+        board.record(item.nodeid, verdict, message, report.duration)
         if verdict != "passed":
-            report.longrepr = message
+            report.longrepr = board.tests[item.nodeid].message
+    if report.when == "teardown":
+        _note_seed_use(item)
+        problems = _guard_problems(item)
+        result = board.tests[item.nodeid]
+        if problems and result.verdict not in ("not run", "not attempted"):
+            note = "\n  ".join(problems)
+            result.verdict = "failed" if result.verdict == "passed" else result.verdict
+            result.message = cap(f"{result.message}\n  {note}" if result.message else f"Exercise {result.exercise.id}: {note}")
+            report.outcome, report.longrepr = "failed", result.message
+    report.sections = [(title, cap(content, SECTION_LIMIT)) for title, content in report.sections]
+
+
+def pytest_runtest_logstart(nodeid, location):
+    _emit(_config, "start", nodeid=nodeid)
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    result = _config.stash[_BOARD].tests.get(nodeid)
+    if result is not None:
+        _emit(_config, "result", nodeid=nodeid, verdict=result.verdict, message=result.message,
+              duration=round(result.duration, 4))
+
+
+_config = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    global _config
+    _config = session.config
+
+
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    board = config.stash[_BOARD]
+    elapsed = time.monotonic() - config.stash[_STATE]["started"]
+    paths = {k: config.getoption(f"--results-{k}") for k in ("json", "plain", "csv")}
+    if any(paths.values()):
+        from vaekit.grading.report import write_reports
+
+        write_reports(board, elapsed, results_json=paths["json"], results_plain=paths["plain"],
+                      results_csv=paths["csv"], extra={"grader_seed": config.getoption("--grader-seed")})
+    if config.stash[_STATE]["seed_report"] is not None:
+        from vaekit.grading.files import write_json
+
+        write_json(config.getoption("--seed-report"), config.stash[_STATE]["seed_report"])
+    _emit(config, "finished", exitstatus=int(exitstatus))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

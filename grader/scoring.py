@@ -1,11 +1,15 @@
-"""Verdicts of single grader tests and the per-exercise score table.
+"""Verdicts of single grader tests and the per-exercise scores.
 
-An exercise's points are split evenly over its tests that ran (partial credit); a test earns its share only
-if it passed. A test whose student code still raises NotImplementedError is "not attempted", not a crash.
+An exercise's points are split evenly over its tests that ran, hidden ones included (partial credit); a test
+earns its share only if it passed. A test whose student code still raises NotImplementedError is
+"not attempted", not a crash. The score table and every report (see :mod:`vaekit.grading.report`) are built
+from a :class:`Scoreboard`, in the pytest process or, when a submission is graded in a sandbox, in the
+parent process from the per-test records the child sent.
 """
 
 from __future__ import annotations
 
+import errno
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,15 +18,32 @@ import pytest
 
 from vaekit.exercises import EXERCISES, Exercise
 
-VERDICTS = ("passed", "failed", "error", "not attempted")
+VERDICTS = ("passed", "failed", "error", "timeout", "not attempted")
+MESSAGE_LIMIT = 3000  # characters of one test's message kept in reports
+TIMEOUT_PREFIX = "Timeout (>"  # pytest-timeout's failure message starts with this
+
+
+def cap(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was cut."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n  ... ({len(text) - limit:,} more characters cut)"
 
 
 @dataclass
 class TestResult:
     nodeid: str
     exercise: Exercise
+    hidden: bool = False
     verdict: str = "not run"
     message: str = ""
+    duration: float = 0.0
+
+    @property
+    def name(self) -> str:
+        """The test function's name (with its parameters, if any)."""
+        return self.nodeid.split("::")[-1]
 
 
 @dataclass
@@ -30,51 +51,74 @@ class Scoreboard:
     target: Path
     tests: dict[str, TestResult] = field(default_factory=dict)
 
-    def add_test(self, nodeid: str, exercise: Exercise) -> None:
-        self.tests[nodeid] = TestResult(nodeid, exercise)
+    def add_test(self, nodeid: str, exercise: Exercise, hidden: bool = False) -> None:
+        self.tests[nodeid] = TestResult(nodeid, exercise, hidden)
 
     def exercise_of(self, nodeid: str) -> Exercise:
         return self.tests[nodeid].exercise
 
-    def record(self, nodeid: str, verdict: str, message: str) -> None:
+    def record(self, nodeid: str, verdict: str, message: str, duration: float = 0.0) -> None:
+        if verdict not in VERDICTS:
+            raise ValueError(f"unknown verdict {verdict!r}; one of {VERDICTS}")
         result = self.tests[nodeid]
         if result.verdict in ("not run", "passed"):  # a teardown error cannot undo a failure
-            result.verdict, result.message = verdict, message
+            result.verdict, result.message = verdict, cap(message)
+        result.duration += duration
 
     def has_results(self) -> bool:
         return any(r.verdict != "not run" for r in self.tests.values())
 
     def per_exercise(self) -> list[dict]:
-        """One row per exercise that had tests run: ID, title, points earned and possible, status, failures."""
+        """One row per exercise that had tests run: ID, title, points earned and possible, status, tests.
+
+        Each row's ``tests`` lists the exercise's results, visible tests first; ``share`` is the points
+        each test is worth.
+        """
         rows = []
         for ex in EXERCISES.values():
             results = [r for r in self.tests.values() if r.exercise is ex and r.verdict != "not run"]
             if not results:
                 continue
+            results.sort(key=lambda r: r.hidden)
             passed = sum(r.verdict == "passed" for r in results)
-            if passed == len(results):
-                status = "passed"
-            elif all(r.verdict == "not attempted" for r in results):
-                status = "not attempted"
-            else:
-                status = f"{len(results) - passed} of {len(results)} tests failed"
             rows.append({
-                "id": ex.id, "title": ex.title, "marker": ex.marker, "docs": ex.docs_page,
+                "id": ex.id, "title": ex.title, "marker": ex.marker, "track": ex.track, "docs": ex.docs_page,
                 "score": round(ex.points * passed / len(results), 4), "max_score": ex.points,
-                "status": status, "tests": results,
+                "share": ex.points / len(results), "status": _status(results), "tests": results,
             })
         return rows
 
+    def total(self) -> tuple[float, float]:
+        """``(score, max_score)`` over the exercises that had tests run."""
+        rows = self.per_exercise()
+        return round(sum(r["score"] for r in rows), 4), sum(r["max_score"] for r in rows)
+
+    def all_passed(self) -> bool:
+        ran = [r for r in self.tests.values() if r.verdict != "not run"]
+        return bool(ran) and all(r.verdict == "passed" for r in ran)
+
     def table(self) -> str:
         rows = self.per_exercise()
+        if not rows:
+            return f"graded: {self.target}\nno grader test ran"
         width = max(len(r["title"]) for r in rows)
         lines = [f"graded: {self.target}", f"{'ID':<6} {'exercise':<{width}}  {'points':>11}  status"]
         for r in rows:
             lines.append(f"{r['id']:<6} {r['title']:<{width}}  {r['score']:>5.2f} / {r['max_score']:<3g}  {r['status']}")
-        total = sum(r["score"] for r in rows)
-        possible = sum(r["max_score"] for r in rows)
+        total, possible = self.total()
         lines.append(f"{'':<6} {'total':<{width}}  {total:>5.2f} / {possible:<3g}")
         return "\n".join(lines)
+
+
+def _status(results: list[TestResult]) -> str:
+    bad = [r for r in results if r.verdict != "passed"]
+    if not bad:
+        return "passed"
+    if all(r.verdict == "not attempted" for r in results):
+        return "not attempted"
+    kinds = sorted({r.verdict for r in bad} - {"failed"})
+    extra = f" ({', '.join(kinds)})" if kinds else ""
+    return f"{len(bad)} of {len(results)} tests failed{extra}"
 
 
 def _chain(exc: BaseException):
@@ -96,6 +140,25 @@ def _student_frame(tb, target: Path) -> str:
     return where
 
 
+def _special(exc: BaseException, exercise: Exercise) -> tuple[str, str] | None:
+    """Verdicts of outcomes that are about how the code ran rather than what it computed."""
+    text = str(exc)
+    if isinstance(exc, pytest.fail.Exception) and text.startswith(TIMEOUT_PREFIX):
+        seconds = text[len(TIMEOUT_PREFIX):].split("s)")[0]
+        return "timeout", (f"Exercise {exercise.id}: your code did not finish within {seconds} s and was stopped "
+                           "(an endless loop, or far too slow)")
+    if isinstance(exc, SystemExit):
+        return "error", (f"Exercise {exercise.id}: your code called sys.exit({exc.code!r}) (or exit()); a function "
+                         "must return its result, never end the program")
+    if isinstance(exc, MemoryError):
+        return "error", (f"Exercise {exercise.id}: your code ran out of memory (MemoryError): it allocates far more "
+                         "than the task needs")
+    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        return "error", (f"Exercise {exercise.id}: your code printed (or wrote) more output than the grader keeps; "
+                         "remove the prints from your functions")
+    return None
+
+
 def verdict_of(excinfo, exercise: Exercise, target: Path) -> tuple[str, str]:
     """Classify a test outcome: ``(verdict, message)``; the message ends with the exercise's docs page."""
     if excinfo is None:
@@ -103,18 +166,22 @@ def verdict_of(excinfo, exercise: Exercise, target: Path) -> tuple[str, str]:
     exc = excinfo.value
     docs = f"\n  read: {exercise.docs_page}"
     if excinfo.errisinstance(pytest.skip.Exception):
-        return "failed", f"skipped: {exc}"
+        return "failed", cap(f"skipped: {exc}")
+    special = _special(exc, exercise)
+    if special is not None:
+        where = _student_frame(excinfo.tb, target)
+        return special[0], special[1] + (f"\n  at {where}" if where else "") + docs
     for link in _chain(exc):
         if isinstance(link, NotImplementedError):
-            text = str(link)
+            text = cap(str(link))
             if f"Exercise {exercise.id} " in text or f"Exercise {exercise.id}:" in text or not text.startswith("Exercise"):
                 return "not attempted", f"not attempted: {text or 'NotImplementedError'}"
             other = text.split(" ")[1]
             return "not attempted", f"Exercise {exercise.id} needs Exercise {other} first: {text}"
     if isinstance(exc, (pytest.fail.Exception, AssertionError)):
-        return "failed", f"Exercise {exercise.id}: {exc}{docs}"
+        return "failed", cap(f"Exercise {exercise.id}: {exc}") + docs
     where = _student_frame(excinfo.tb, target)
     if where:
-        return "error", f"Exercise {exercise.id}: your code raised {type(exc).__name__}: {exc}\n  at {where}{docs}"
+        return "error", cap(f"Exercise {exercise.id}: your code raised {type(exc).__name__}: {cap(exc, 1000)}\n  at {where}") + docs
     tb = "".join(traceback.format_exception(type(exc), exc, excinfo.tb, limit=-3))
-    return "error", f"Exercise {exercise.id}: {type(exc).__name__}: {exc}\n{tb}{docs}"
+    return "error", cap(f"Exercise {exercise.id}: {type(exc).__name__}: {cap(exc, 1000)}\n{tb}") + docs

@@ -3,13 +3,19 @@
 1. ``on_config``: stop the build with a clear message when the local KaTeX copy is missing (it is installed by
    ``bash scripts/docs_assets.sh`` and not committed), instead of building a site whose maths silently stays
    raw TeX.
-2. ``on_page_markdown``: a line ``<!-- figure: assets/results/samples.png | caption -->`` becomes the image
-   when that file (relative to docs/) exists, and a note that the figure has not been made yet when it does
-   not. Pages can thus name figures that a script produces later without ever having a broken image.
+2. ``on_page_markdown``, two directives written as HTML comments on a line of their own:
+
+   - ``<!-- figure: assets/results/samples.png | caption -->`` becomes the image when that file (relative to
+     docs/) exists, and a note that the figure has not been made yet when it does not. Pages can thus name
+     figures that a script produces later without ever having a broken image.
+   - ``<!-- grader-tests: ex2_1 -->`` becomes the list of the grader's tests that carry that marker, read
+     from grader/ at build time, so an exercise section always lists the tests that actually grade it. A
+     marker without tests stops the build.
 """
 
 from __future__ import annotations
 
+import ast
 import posixpath
 import re
 from pathlib import Path
@@ -22,6 +28,7 @@ KATEX_FILES = (
     "assets/vendor/katex/contrib/auto-render.min.js",
 )
 
+GRADER_TESTS = re.compile(r"^(?P<indent>[ \t]*)<!--\s*grader-tests:\s*(?P<marker>\w+)\s*-->[ \t]*$", re.M)
 FIGURE = re.compile(r"^(?P<indent>[ \t]*)<!--\s*figure:\s*(?P<path>[^|>]+?)\s*\|\s*(?P<caption>.+?)\s*-->[ \t]*$", re.M)
 
 
@@ -49,11 +56,41 @@ def figure_markdown(path: str, caption: str, page_src: str, docs_dir: Path, inde
     )
 
 
+def grader_tests(grader_dir: Path) -> dict[str, list[str]]:
+    """Marker -> names of the test functions in ``grader_dir`` decorated with ``@pytest.mark.<marker>``."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(grader_dir.rglob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test"):
+                continue
+            for dec in node.decorator_list:
+                target = dec.func if isinstance(dec, ast.Call) else dec
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Attribute)
+                    and target.value.attr == "mark"
+                ):
+                    found.setdefault(target.attr, []).append(node.name)
+    return found
+
+
 def on_page_markdown(markdown, page, config, files, **kwargs):
     docs_dir = Path(config["docs_dir"])
     src = page.file.src_uri
 
-    def replace(match: re.Match) -> str:
+    def figure(match: re.Match) -> str:
         return figure_markdown(match["path"], match["caption"], src, docs_dir, match["indent"])
 
-    return FIGURE.sub(replace, markdown)
+    markdown = FIGURE.sub(figure, markdown)
+    if GRADER_TESTS.search(markdown):
+        tests = grader_tests(Path(config["config_file_path"]).parent / "grader")
+
+        def listing(match: re.Match) -> str:
+            names = tests.get(match["marker"])
+            if not names:
+                raise PluginError(f"{src}: no grader test carries the marker {match['marker']}")
+            return "\n".join(f"{match['indent']}- `{name}`" for name in names)
+
+        markdown = GRADER_TESTS.sub(listing, markdown)
+    return markdown

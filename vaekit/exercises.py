@@ -23,6 +23,7 @@ class Exercise:
         track: ``"numpy_ag"`` or ``"pytorch"``, the folder of ``exercises/`` the code lives in.
         module: the module inside the track folder, e.g. ``"continuous_bernoulli"``.
         names: the functions or classes the student writes.
+        page: the docs page (under docs/exercises/) that explains it; by default the track's page.
     """
 
     id: str
@@ -31,6 +32,7 @@ class Exercise:
     track: str
     module: str
     names: tuple[str, ...]
+    page: str = ""
 
     @property
     def marker(self) -> str:
@@ -40,12 +42,12 @@ class Exercise:
     @property
     def docs_page(self) -> str:
         """Path of the docs page (with anchor) that explains this exercise."""
-        page = "numpy" if self.track == "numpy_ag" else "pytorch"
+        page = self.page or ("numpy" if self.track == "numpy_ag" else "pytorch")
         return f"{DOCS_SITE}/exercises/{page}.md#{self.marker}"
 
 
-def _track(track: str, rows: list[tuple[str, str, float, str, tuple[str, ...]]]) -> list[Exercise]:
-    return [Exercise(i, title, pts, track, mod, names) for i, title, pts, mod, names in rows]
+def _track(track: str, rows: list[tuple[str, str, float, str, tuple[str, ...]]], page: str = "") -> list[Exercise]:
+    return [Exercise(i, title, pts, track, mod, names, page) for i, title, pts, mod, names in rows]
 
 
 NUMPY_TRACK = _track(
@@ -69,6 +71,16 @@ NUMPY_TRACK = _track(
         ("8.2", "Evaluation", 2, "train", ("evaluate",)),
         ("9.1", "Importance-weighted log p(x)", 3, "iwae", ("iwae_log_px",)),
     ],
+) + _track(
+    "numpy_ag",
+    [
+        ("10.1", "Pathwise gradient on a toy problem", 1, "estimators", ("pathwise_grad_mu",)),
+        ("10.2", "Score-function gradient with a baseline", 2, "estimators", ("score_function_grad_mu",)),
+        ("10.3", "Score-function surrogate of the ELBO", 3, "estimators", ("score_function_surrogate",)),
+        ("10.4", "Encoder gradient of either estimator", 2, "estimators", ("encoder_gradient",)),
+        ("10.5", "IWAE training step", 2, "iwae_train", ("iwae_train_step",)),
+    ],
+    page="estimators",
 )
 
 PYTORCH_TRACK = _track(
@@ -90,6 +102,16 @@ PYTORCH_TRACK = _track(
         ("T8.2", "Evaluation", 2, "train", ("evaluate",)),
         ("T9.1", "Importance-weighted log p(x)", 3, "iwae", ("iwae_log_px",)),
     ],
+) + _track(
+    "pytorch",
+    [
+        ("T10.1", "Pathwise gradient on a toy problem", 1, "estimators", ("pathwise_grad_mu",)),
+        ("T10.2", "Score-function gradient with a baseline", 2, "estimators", ("score_function_grad_mu",)),
+        ("T10.3", "Score-function surrogate of the ELBO", 3, "estimators", ("score_function_surrogate",)),
+        ("T10.4", "Encoder gradient of either estimator", 2, "estimators", ("encoder_gradient",)),
+        ("T10.5", "IWAE training step", 2, "iwae_train", ("iwae_train_step",)),
+    ],
+    page="estimators",
 )
 
 EXERCISES: dict[str, Exercise] = {ex.id: ex for ex in NUMPY_TRACK + PYTORCH_TRACK}

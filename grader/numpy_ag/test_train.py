@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 from autograd.misc import flatten
 
+from grader import seeds
 from grader.harness import call, check_close, fail
 from grader.pytrees import flat_to_tree, random_vae_params
 from grader.reference import reference
 
 
-def _toy_data(n=96, d=16, seed=0):
+def _toy_data(rng, n=96, d=16):
     """Grey-level 'images' from two prototypes, values in [0, 1]."""
-    rng = np.random.default_rng(seed)
     protos = rng.uniform(size=(2, d))
     return np.clip(protos[rng.integers(2, size=n)] + rng.normal(0, 0.05, size=(n, d)), 0, 1)
 
@@ -23,11 +23,11 @@ def _mean_elbo(np_track, params, x):
 
 @pytest.mark.ex8_1
 def test_a_short_training_run_raises_the_elbo(np_track):
-    x = _toy_data()
-    params = random_vae_params(np.random.default_rng(1), 16, (8,), 2)
+    x = _toy_data(seeds.numpy_rng(0))
+    params = random_vae_params(seeds.numpy_rng(1), 16, (8,), 2)
     state = np_track.optim.adam_init(flatten(params)[0])
     before = _mean_elbo(np_track, params, x)
-    rng = np.random.default_rng(2)
+    rng = seeds.numpy_rng(2)
     for _ in range(5):
         params, state, loss = call("train_epoch", np_track.train.train_epoch, params, state, x, rng,
                                    batch_size=16, n_samples=1, lr=0.01)
@@ -38,7 +38,7 @@ def test_a_short_training_run_raises_the_elbo(np_track):
 
 @pytest.mark.ex8_1
 def test_train_epoch_visits_every_example_once_in_minibatches(np_track, monkeypatch):
-    x = _toy_data(n=50)
+    x = _toy_data(seeds.numpy_rng(0), n=50)
     x[:, 0] = np.arange(50) / 100.0  # tag each example
     seen, sizes = [], []
     real_step = np_track.train.train_step
@@ -51,9 +51,9 @@ def test_train_epoch_visits_every_example_once_in_minibatches(np_track, monkeypa
         return real_step(params, state, xb, eps, lr=lr)
 
     monkeypatch.setattr(np_track.train, "train_step", spy)
-    params = random_vae_params(np.random.default_rng(1), 16, (8,), 2)
+    params = random_vae_params(seeds.numpy_rng(1), 16, (8,), 2)
     state = np_track.optim.adam_init(flatten(params)[0])
-    call("train_epoch", np_track.train.train_epoch, params, state, x, np.random.default_rng(0), batch_size=16)
+    call("train_epoch", np_track.train.train_epoch, params, state, x, seeds.numpy_rng(2), batch_size=16)
     if sorted(seen) != list(range(50)) or max(sizes, default=0) > 16:
         fail(f"one epoch over 50 examples with batch_size 16 should visit each example exactly once in minibatches "
              f"of at most 16; visited {len(seen)} examples ({len(set(seen))} distinct) in batches of {sizes}\n"
@@ -66,7 +66,7 @@ def test_train_epoch_visits_every_example_once_in_minibatches(np_track, monkeypa
 def test_evaluate_matches_reference_with_uneven_batches(np_track):
     ref = reference("train/evaluate_deterministic")  # sigma ~ 1e-13, so every eps gives the same ELBO
     params = flat_to_tree(ref.inputs, "params")
-    got = call("evaluate", np_track.train.evaluate, params, ref.inputs["x"], np.random.default_rng(0), batch_size=3)
+    got = call("evaluate", np_track.train.evaluate, params, ref.inputs["x"], seeds.numpy_rng(), batch_size=3)
     if not isinstance(got, (tuple, list)) or len(got) != 3:
         fail(f"evaluate must return the tuple (elbo, log_lik, kl) of floats; got {got!r}")
     for value, name in zip(got, ("elbo", "log_lik", "kl")):

@@ -105,7 +105,9 @@ def test_vae_forward_matches_reference(torch_track):
     if not isinstance(out, (tuple, list)) or len(out) != 3:
         fail(f"VAE(x, eps) must return the tuple (elbo, log_lik, kl); got {type(out).__name__}")
     for i, name in enumerate(("elbo", "log_lik", "kl")):
-        check_close(out[i], ref.outputs[name], f"VAE(x, eps)[{i}] ({name})", {"x": ref.inputs["x"]})
+        check_close(out[i], ref.outputs[name], f"VAE(x, eps)[{i}] ({name})", {"x": ref.inputs["x"]},
+                    hint="mu, log_var = self.encoder(x), then elbo(x, mu, log_var, eps, self.decoder): both heads of "
+                    "the encoder, mu and log_var, enter the ELBO")
 
 
 @pytest.mark.ext6_3

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from grader import seeds
 from grader.cases import NET_SIZES
 from grader.harness import call, check_close, fail
 from grader.pytorch._autodiff import GlobalRandomness
@@ -17,13 +18,13 @@ GENERATOR_HINT = ("draw the shuffle and every eps from the generator argument: t
 
 def _toy_data(n=96, d=16, seed=0):
     """Grey-level 'images' from two prototypes, values in [0, 1]."""
-    rng = np.random.default_rng(seed)
+    rng = seeds.numpy_rng(seed)
     protos = rng.uniform(size=(2, d))
     return torch.from_numpy(np.clip(protos[rng.integers(2, size=n)] + rng.normal(0, 0.05, size=(n, d)), 0, 1))
 
 
 def _toy_model(torch_track, seed=1):
-    flat = tree_to_flat(random_vae_params(np.random.default_rng(seed), 16, (8,), 2), "params")
+    flat = tree_to_flat(random_vae_params(seeds.numpy_rng(seed), 16, (8,), 2), "params")
     return build(torch_track, "VAE", flat, 16, (8,), 2)
 
 
@@ -46,7 +47,7 @@ def test_a_short_training_run_raises_the_elbo(torch_track):
     model = _toy_model(torch_track)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     before = _mean_elbo(model, x)
-    generator = torch.Generator().manual_seed(2)
+    generator = seeds.torch_generator(2)
     for _ in range(5):
         call("train_epoch", torch_track.train.train_epoch, model, optimizer, x, generator, batch_size=16, n_samples=1)
     after = _mean_elbo(model, x)
@@ -71,7 +72,7 @@ def test_train_epoch_visits_every_example_once_in_minibatches(torch_track, monke
         return real_step(model, optimizer, xb, eps)
 
     monkeypatch.setattr(torch_track.train, "train_step", spy)
-    _epoch(torch_track, _toy_model(torch_track), x, torch.Generator().manual_seed(0), batch_size=16, n_samples=2)
+    _epoch(torch_track, _toy_model(torch_track), x, seeds.torch_generator(0), batch_size=16, n_samples=2)
     if sorted(seen) != list(range(50)) or max(sizes, default=0) > 16:
         fail(f"one epoch over 50 examples with batch_size 16 should visit each example exactly once in minibatches "
              f"of at most 16; visited {len(seen)} examples ({len(set(seen))} distinct) in batches of {sizes}\n"
@@ -97,7 +98,7 @@ def test_train_epoch_draws_only_from_its_generator(torch_track, monkeypatch):
         model = _toy_model(torch_track)
         drawn.append([])
         with GlobalRandomness() as state:
-            loss = _epoch(torch_track, model, x, torch.Generator().manual_seed(seed), batch_size=8)
+            loss = _epoch(torch_track, model, x, seeds.torch_generator(seed), batch_size=8)
         if state.changed:
             fail(f"train_epoch changed {', '.join(state.changed)}\n  hint: {GENERATOR_HINT}")
         runs.append((loss, [p.detach().clone() for p in model.parameters()]))
@@ -122,7 +123,7 @@ def test_evaluate_matches_reference_with_uneven_batches(torch_track):
     ref = reference("train/evaluate_deterministic")  # sigma ~ 1e-13, so every eps gives the same ELBO
     model = build(torch_track, "VAE", ref.inputs, NET_SIZES["x_dim"], NET_SIZES["hidden_dims"], NET_SIZES["z_dim"])
     got = call("evaluate", torch_track.train.evaluate, model, torch.from_numpy(ref.inputs["x"]),
-               torch.Generator().manual_seed(0), batch_size=3)
+               seeds.torch_generator(0), batch_size=3)
     if not isinstance(got, (tuple, list)) or len(got) != 3 or not all(isinstance(v, float) for v in got):
         fail(f"evaluate must return the tuple (elbo, log_lik, kl) of Python floats; got {got!r}")
     for value, name in zip(got, ("elbo", "log_lik", "kl")):
@@ -140,7 +141,7 @@ def test_evaluate_builds_no_graph_and_draws_only_from_its_generator(torch_track)
     results = []
     with GlobalRandomness() as state:
         for seed in (3, 3, 4):
-            results.append(call("evaluate", torch_track.train.evaluate, model, x, torch.Generator().manual_seed(seed),
+            results.append(call("evaluate", torch_track.train.evaluate, model, x, seeds.torch_generator(seed),
                                 batch_size=7, n_samples=2))
     if any(grad_modes):
         fail("evaluate ran the model with gradient tracking on; wrap the loop in `with torch.no_grad():` so that "

@@ -1,14 +1,64 @@
 """Exercise 7: Adam and one training step with ``autograd`` (Kingma & Ba, 2015; docs/exercises/numpy.md#ex7_1).
 
-Adam works on the flat parameter vector theta of shape (P,); ``autograd.misc.flatten`` turns the parameter
-pytree into theta and back.
+Adam works on the flat parameter vector theta of shape (P,); :func:`flatten_params` turns the parameter
+pytree into theta and back, with the same layout as ``autograd.misc.flatten``.
 """
 
 import autograd.numpy as np
+import numpy as onp
 from autograd import value_and_grad
-from autograd.misc import flatten
+
+from vaekit.autograd_fixes import install_autograd_fixes
 
 from .networks import vae_forward
+
+# float32 parameters get float32 gradients, and tanh's gradient no overflow warning (vaekit/autograd_fixes.py).
+install_autograd_fixes()
+
+
+def _leaves(tree):
+    """The arrays of a pytree in ``autograd.misc.flatten`` order: dict keys sorted, lists and tuples in order."""
+    if isinstance(tree, dict):
+        return [leaf for key in sorted(tree) for leaf in _leaves(tree[key])]
+    if isinstance(tree, (list, tuple)):
+        return [leaf for item in tree for leaf in _leaves(item)]
+    return [tree]
+
+
+def _rebuild(tree, leaves):
+    """A pytree shaped like ``tree`` whose arrays are taken in turn from the iterator ``leaves``."""
+    if isinstance(tree, dict):
+        built = {key: _rebuild(tree[key], leaves) for key in sorted(tree)}
+        return {key: built[key] for key in tree}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_rebuild(item, leaves) for item in tree)
+    return next(leaves)
+
+
+def flatten_params(params):
+    r"""The flat parameter vector theta of shape (P,) and ``unflatten(theta) -> params``.
+
+    The layout is that of ``autograd.misc.flatten(params)``, but built with one concatenation, and
+    ``unflatten`` cuts theta with ``np.split`` (whose gradient is one concatenation) instead of tracing
+    through the pytree, so differentiating ``loss(unflatten(theta))`` costs little beyond the network itself.
+
+    Args:
+        params: a pytree (dicts, lists, tuples) of arrays.
+
+    Returns:
+        ``(theta, unflatten)``: theta of shape (P,), P the total number of parameters, and a function that
+        maps any vector of shape (P,) (plain or traced by autograd) to a pytree shaped like ``params``.
+    """
+    leaves = _leaves(params)
+    shapes = [onp.shape(leaf) for leaf in leaves]
+    ends = onp.cumsum([int(onp.prod(shape)) for shape in shapes])
+    theta = onp.concatenate([onp.ravel(leaf) for leaf in leaves])
+
+    def unflatten(theta):
+        parts = np.split(theta, ends[:-1])
+        return _rebuild(params, iter([np.reshape(part, shape) for part, shape in zip(parts, shapes)]))
+
+    return theta, unflatten
 
 
 def adam_init(theta):
@@ -64,7 +114,7 @@ def train_step(params, state, x, eps, lr=1e-3):
 
     Args:
         params: the parameter pytree.
-        state: Adam state of the flattened parameters (from :func:`adam_init` on ``flatten(params)[0]``).
+        state: Adam state of the flattened parameters (from :func:`adam_init` on ``flatten_params(params)[0]``).
         x: a minibatch of images, shape (B, D_x).
         eps: standard normal noise, shape (K, B, D_z).
         lr: Adam step size.
@@ -76,7 +126,7 @@ def train_step(params, state, x, eps, lr=1e-3):
     See: docs/exercises/numpy.md#ex7_2
     """
     # BEGIN SOLUTION 7.2
-    theta, unflatten = flatten(params)
+    theta, unflatten = flatten_params(params)
 
     def loss(theta):
         return -np.mean(vae_forward(unflatten(theta), x, eps)[0])

@@ -1,0 +1,136 @@
+# Exercise file generated from solutions/numpy_ag/estimators.py by `vaekit stubs`.
+# Fill in the parts marked TODO; leave signatures and docstrings as they are.
+"""Exercise 10: two ways to differentiate an expectation, the pathwise and the score-function estimator.
+
+A toy problem first, x ~ N(mu, sigma^2) with f(x) = (x - k)^2, where the variances are known exactly
+(:mod:`vaekit.gradient_variance`), then the encoder of the VAE. The randomness always comes in as ``eps``.
+See docs/theory/gradients.md and docs/exercises/estimators.md#ex10_1.
+"""
+
+from functools import partial
+
+import autograd.numpy as np
+from autograd import grad
+from autograd.tracer import getval
+
+from . import networks
+from .continuous_bernoulli import cb_log_prob
+from .elbo import elbo
+from .gaussian import log_normal_diag, log_standard_normal
+from .optim import flatten_params
+
+ESTIMATORS = ("pathwise", "score")
+
+
+def stop_gradient(a):
+    r"""The value of ``a`` with no gradient flowing through it: autograd treats the result as a constant."""
+    return getval(a)
+
+
+def pathwise_grad_mu(mu, sigma, eps, k):
+    r"""Single-sample pathwise (reparameterisation) estimates of d/dmu E[(x - k)^2], x ~ N(mu, sigma^2) (Exercise 10.1).
+
+    .. math::
+        x = \mu + \sigma\varepsilon, \qquad
+        g_{\text{path}} = \frac{\partial f(\mu + \sigma\varepsilon)}{\partial\mu} = f'(x) = 2(x - k),
+        \qquad \mathbb E\,g = 2(\mu - k), \quad \mathrm{Var}\,g = 4\sigma^2
+
+    Args:
+        mu: the mean, a float (or an array broadcastable with eps).
+        sigma: the standard deviation (> 0), a float or broadcastable array.
+        eps: standard normal draws, shape (N,): one estimate per draw.
+        k: the target of f(x) = (x - k)^2, a float.
+
+    Returns:
+        Shape (N,): the N single-sample estimates.
+
+    See: docs/exercises/estimators.md#ex10_1
+    """
+    # TODO(Exercise 10.1): Pathwise gradient on a toy problem.
+    raise NotImplementedError("Exercise 10.1 (pathwise_grad_mu): not implemented yet; see docs/exercises/estimators.md#ex10_1")
+
+
+def score_function_grad_mu(mu, sigma, eps, k, baseline=0.0):
+    r"""Single-sample score-function (REINFORCE) estimates of d/dmu E[(x - k)^2], with a baseline (Exercise 10.2).
+
+    .. math::
+        g_{\text{SF}} = \big(f(x) - b\big)\,\frac{\partial}{\partial\mu}\log\mathcal N(x; \mu, \sigma^2)
+        = \big((x - k)^2 - b\big)\,\frac{x - \mu}{\sigma^2}, \qquad x = \mu + \sigma\varepsilon
+
+    Unbiased for every constant b, since E[d/dmu log N(x; mu, sigma^2)] = 0; b changes only the variance.
+
+    Args:
+        mu, sigma, eps, k: as in :func:`pathwise_grad_mu`.
+        baseline: the control variate b, a float (or an array broadcastable with eps) independent of eps.
+
+    Returns:
+        Shape (N,): the N single-sample estimates.
+
+    See: docs/exercises/estimators.md#ex10_2
+    """
+    # TODO(Exercise 10.2): Score-function gradient with a baseline.
+    raise NotImplementedError("Exercise 10.2 (score_function_grad_mu): not implemented yet; see docs/exercises/estimators.md#ex10_2")
+
+
+def score_function_surrogate(x, mu, log_var, eps, decode, baseline=0.0):
+    r"""A surrogate whose gradient is the score-function estimate of the ELBO's gradient (Exercise 10.3).
+
+    .. math::
+        z_k = \mathrm{stop}(\mu + \sigma\odot\varepsilon_k), \qquad
+        f_k = \log p_\theta(x\mid z_k) + \log p(z_k) - \log q_\phi(z_k\mid x),
+
+        s(x) = \frac1K\sum_{k=1}^K \log q_\phi(z_k\mid x)\;\mathrm{stop}(f_k - b), \qquad
+        \nabla_\phi\, s = \frac1K\sum_k (f_k - b)\,\nabla_\phi \log q_\phi(z_k\mid x)
+        \approx \nabla_\phi \mathcal L(x)
+
+    Nothing but log q(z_k|x), as a function of mu and log_var at the *fixed* points z_k, carries a gradient:
+    use :func:`stop_gradient` on z_k and on f_k. The value of s means nothing; its gradient is the estimate.
+
+    Args:
+        x: images in [0, 1], shape (B, D_x).
+        mu: encoder means, shape (B, D_z).
+        log_var: encoder log variances, shape (B, D_z).
+        eps: standard normal noise, shape (K, B, D_z).
+        decode: function z (K, B, D_z) -> logits (K, B, D_x).
+        baseline: b, a float or an array broadcastable to (K, B) (e.g. one value per example, shape (B,)),
+            computed without these eps.
+
+    Returns:
+        Shape (B,): the surrogate s(x) of each example.
+
+    See: docs/exercises/estimators.md#ex10_3
+    """
+    # TODO(Exercise 10.3): Score-function surrogate of the ELBO.
+    raise NotImplementedError("Exercise 10.3 (score_function_surrogate): not implemented yet; see docs/exercises/estimators.md#ex10_3")
+
+
+def encoder_gradient(params, x, eps, estimator="pathwise", baseline=0.0):
+    r"""One estimate of the gradient of the minibatch's mean ELBO w.r.t. the encoder's parameters phi (Exercise 10.4).
+
+    .. math::
+        g_{\text{path}} = \nabla_\phi \frac1B\sum_b \mathcal L(x_b), \qquad
+        g_{\text{SF}} = \nabla_\phi \frac1B\sum_b s(x_b)
+
+    with L the ELBO of :func:`~.elbo.elbo` (analytic KL, z = mu + sigma * eps) and s the surrogate of
+    :func:`score_function_surrogate`.
+
+    Both are unbiased estimates of the same gradient; calling this with R independent ``eps`` and taking the
+    variance of each entry over the R results measures each estimator's per-parameter variance.
+
+    Args:
+        params: the parameter pytree of :func:`~.networks.init_vae_params`.
+        x: a minibatch of images, shape (B, D_x).
+        eps: standard normal noise, shape (K, B, D_z).
+        estimator: ``"pathwise"`` or ``"score"``.
+        baseline: b of the score-function estimator (ignored by the pathwise one).
+
+    Returns:
+        Shape (P_enc,): the gradient (of the ELBO, to be *ascended*) as one flat vector in the layout of
+        ``flatten_params(params["encoder"])``.
+
+    See: docs/exercises/estimators.md#ex10_4
+    """
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+    # TODO(Exercise 10.4): Encoder gradient of either estimator.
+    raise NotImplementedError("Exercise 10.4 (encoder_gradient): not implemented yet; see docs/exercises/estimators.md#ex10_4")

@@ -1,0 +1,97 @@
+"""vaekit.autograd_fixes: the re-registered VJPs give the textbook derivatives, keep float32, and tanh never warns."""
+
+from __future__ import annotations
+
+import warnings
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from autograd import grad
+
+from vaekit.autograd_fixes import install_autograd_fixes
+
+install_autograd_fixes()
+install_autograd_fixes()  # a second call changes nothing
+
+RNG = np.random.default_rng(0)
+
+
+def _x(dtype, shape=(3, 4)):
+    return RNG.standard_normal(shape).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mean(dtype):
+    x, w = _x(dtype), _x(dtype)
+    for axis, n in ((None, 12), (0, 3), (1, 4)):
+        g = grad(lambda x: anp.sum(w * anp.mean(x, axis=axis, keepdims=True)))(x)
+        expected = np.broadcast_to(np.sum(w, axis=axis, keepdims=True), x.shape) / n
+        assert g.dtype == dtype
+        np.testing.assert_allclose(g, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_where(dtype):
+    x, y, w = _x(dtype), _x(dtype), _x(dtype)
+    c = x > 0
+    gx = grad(lambda x: anp.sum(w * anp.where(c, x, y)))(x)
+    gy = grad(lambda y: anp.sum(w * anp.where(c, x, y)))(y)
+    gs = grad(lambda x: anp.sum(w * anp.where(c, 0.5, x)))(x)  # a Python scalar in the other branch
+    assert gx.dtype == gy.dtype == gs.dtype == dtype
+    np.testing.assert_array_equal(gx, np.where(c, w, 0))
+    np.testing.assert_array_equal(gy, np.where(c, 0, w))
+    np.testing.assert_array_equal(gs, np.where(c, 0, w))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_maximum_and_minimum_split_ties(dtype):
+    x = np.array([-1.0, 0.0, 2.0], dtype=dtype)
+    w = np.array([3.0, 5.0, 7.0], dtype=dtype)
+    g = grad(lambda x: anp.sum(w * anp.maximum(x, 0.0)))(x)  # relu; a tie at 0 gets half
+    assert g.dtype == dtype
+    np.testing.assert_array_equal(g, [0.0, 2.5, 7.0])
+    y = np.array([0.0, 0.0, 0.0], dtype=dtype)
+    gy = grad(lambda y: anp.sum(w * anp.minimum(x, y)))(y)
+    np.testing.assert_array_equal(gy, [0.0, 2.5, 7.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_shares_the_gradient_among_maxima(dtype):
+    x = np.array([[1.0, 3.0, 3.0], [0.0, -1.0, 2.0]], dtype=dtype)
+    g = grad(lambda x: anp.sum(anp.max(x, axis=1) * np.array([4.0, 6.0], dtype=dtype)))(x)
+    assert g.dtype == dtype
+    np.testing.assert_array_equal(g, [[0.0, 2.0, 2.0], [0.0, 0.0, 6.0]])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tanh_matches_finite_differences_and_never_overflows(dtype):
+    x = np.array([-800.0, -100.0, -3.0, -0.2, 0.0, 0.7, 4.0, 100.0, 800.0], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning would fail the test
+        g = grad(lambda x: anp.sum(anp.tanh(x)))(x)
+    assert g.dtype == dtype
+    np.testing.assert_allclose(g, 1.0 / np.cosh(x.astype(np.float64).clip(-300, 300)) ** 2, atol=1e-7, rtol=1e-5)
+    h = 1e-6
+    x64 = np.array([-3.0, -0.2, 0.0, 0.7, 4.0])
+    fd = (np.tanh(x64 + h) - np.tanh(x64 - h)) / (2 * h)
+    np.testing.assert_allclose(grad(lambda x: anp.sum(anp.tanh(x)))(x64), fd, rtol=1e-8)
+
+
+def test_vae_gradient_stays_float32_and_matches_float64():
+    from autograd.misc import flatten
+
+    from solutions.numpy_ag import networks
+
+    params = networks.init_vae_params(np.random.default_rng(1), 12, (8,), 3, dtype=np.float64)
+    x = np.random.default_rng(2).random((5, 12))
+    eps = np.random.default_rng(3).standard_normal((2, 5, 3))
+    theta64, unflatten = flatten(params)
+
+    def loss(theta, dtype):
+        return -anp.mean(networks.vae_forward(unflatten(theta), x.astype(dtype), eps.astype(dtype))[0])
+
+    g64 = grad(loss)(theta64, np.float64)
+    g32 = grad(loss)(theta64.astype(np.float32), np.float32)
+    assert g32.dtype == np.float32
+    np.testing.assert_allclose(g32, g64, rtol=2e-3, atol=2e-4 * np.abs(g64).max())

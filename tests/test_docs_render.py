@@ -1,0 +1,237 @@
+"""The built site typesets every formula: each page is opened in headless Chromium, and its DOM (after the
+page's JavaScript ran) must hold a KaTeX rendering for every formula, no KaTeX error and no raw TeX in the
+visible text, and no displayed equation wider than the text column of a 1280-pixel-wide window.
+
+Screenshots of every page are saved to build/docs-screenshots/ (or $VAEKIT_SCREENSHOTS) for a person to look at:
+``<page>.png`` is the whole page in a window 12,000 pixels high and ``<page>-<n>.png`` its non-blank
+1,600-pixel slices. Needs Debian's ``chromium`` (/usr/bin/chromium); skipped with a message where it is missing.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import subprocess
+import tempfile
+import threading
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from tests.docs_support import ROOT, build_site, pages, rel
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="needs headless Chromium at /usr/bin/chromium (Debian: apt-get install -y chromium)",
+)
+
+WIDTH = 1280
+SHOT_HEIGHT = 12_000
+SLICE = 1_600
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+    "--run-all-compositor-stages-before-draw", "--virtual-time-budget=10000",
+]
+# Injected into every page the test server sends: after the maths is typeset, mark each displayed equation that
+# is wider than its box, and mark the body as checked (so a page whose scripts never ran is caught).
+PROBE = b"""<script>
+window.addEventListener("load", function () {
+  setTimeout(function () {
+    document.querySelectorAll(".katex-display").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth + 1) { el.setAttribute("data-overflow", el.scrollWidth + ">" + el.clientWidth); }
+    });
+    document.body.setAttribute("data-probe", "done");
+  }, 500);
+});
+</script>"""
+RAW_TEX = re.compile(r"\\[A-Za-z]+|\$\$|\\\(|\\\)|\\\[|\\\]")
+SKIPPED_TAGS = {"script", "style", "pre", "code", "annotation", "math", "svg", "textarea"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class PageDom(HTMLParser):
+    """What the checks need from a DOM dump: formulas, their renderings and errors, and the visible prose."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, set[str]]] = []
+        self.skip_depth: int | None = None
+        self.formulas: list[dict] = []  # one per .arithmatex element: {"rendered": bool}
+        self.open_formulas: list[tuple[int, dict]] = []
+        self.errors: list[str] = []
+        self.overflowing: list[str] = []
+        self.text: list[str] = []
+        self.probe_done = False
+        self._in_annotation = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = set((attrs.get("class") or "").split())
+        if tag == "body" and attrs.get("data-probe") == "done":
+            self.probe_done = True
+        if "arithmatex" in classes:
+            formula = {"rendered": False}
+            self.formulas.append(formula)
+            self.open_formulas.append((len(self.stack), formula))
+        if "katex" in classes:
+            for _, formula in self.open_formulas:
+                formula["rendered"] = True
+        if "katex-error" in classes:
+            self.errors.append(attrs.get("title") or "katex-error")
+        if "data-overflow" in attrs:
+            self.overflowing.append(f"[{attrs['data-overflow']} px] ")
+        if tag == "annotation" and self.overflowing and self.overflowing[-1].endswith("] "):
+            self._in_annotation = True  # the TeX source of the overflowing equation, for the message
+        if tag in VOID:
+            return
+        if self.skip_depth is None and (tag in SKIPPED_TAGS or "katex-mathml" in classes):
+            self.skip_depth = len(self.stack)
+        self.stack.append((tag, classes))
+
+    def handle_endtag(self, tag):
+        if tag in VOID or not self.stack:
+            return
+        # Pop to the matching element (a serialised DOM closes every element, so this is exact).
+        while self.stack:
+            open_tag, _ = self.stack.pop()
+            depth = len(self.stack)
+            if self.skip_depth is not None and depth <= self.skip_depth:
+                self.skip_depth = None
+            self.open_formulas = [(d, f) for d, f in self.open_formulas if d < depth]
+            if open_tag == tag:
+                break
+
+    def handle_data(self, data):
+        if self._in_annotation:
+            self.overflowing[-1] += " ".join(data.split())[:160]
+            self._in_annotation = False
+        if self.skip_depth is None:
+            self.text.append(data)
+
+
+def parse_dom(html: str) -> PageDom:
+    dom = PageDom()
+    dom.feed(html)
+    dom.close()
+    return dom
+
+
+def url_of(page: str) -> str:
+    """docs-relative Markdown path -> URL path of the built page (directory URLs)."""
+    stem = page[: -len(".md")]
+    if stem == "index":
+        return "/"
+    if stem.endswith("/index"):
+        stem = stem[: -len("/index")]
+    return f"/{stem}/"
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test output quiet
+        pass
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        if path.suffix != ".html" or not path.is_file():
+            return super().send_head()
+        body = path.read_bytes().replace(b"</body>", PROBE + b"</body>", 1)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        import io
+
+        return io.BytesIO(body)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    site = tmp_path_factory.mktemp("site")
+    result = build_site(site)
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", site
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def screenshot_dir():
+    path = Path(os.environ.get("VAEKIT_SCREENSHOTS", ROOT / "build" / "docs-screenshots"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def chromium(*args: str) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        return subprocess.run(
+            [str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", *args],
+            capture_output=True, text=True, timeout=120,
+        )
+
+
+PAGES = [rel(p) for p in pages()]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_formula_is_typeset(server, screenshot_dir, page):
+    base, site = server
+    url = base + url_of(page)
+    built = (site / url_of(page).strip("/") / "index.html").read_text(encoding="utf-8")
+    n_source = len(re.findall(r'class="arithmatex"', built))
+
+    done = chromium(f"--window-size={WIDTH},1000", "--dump-dom", url)
+    assert done.returncode == 0, f"chromium failed on {url}:\n{done.stderr[-2000:]}"
+    dom = parse_dom(done.stdout)
+    assert dom.probe_done, f"{page}: the page's scripts did not run to the end (no data-probe mark in the DOM)"
+    assert len(dom.formulas) == n_source, f"{page}: {n_source} formulas in the HTML, {len(dom.formulas)} in the DOM"
+    raw = [i for i, f in enumerate(dom.formulas) if not f["rendered"]]
+    assert not raw, f"{page}: {len(raw)} of {len(dom.formulas)} formulas were not typeset by KaTeX"
+    assert not dom.errors, f"{page}: KaTeX errors: {dom.errors[:5]}"
+    visible = " ".join(dom.text)
+    leftovers = sorted(set(RAW_TEX.findall(visible)))
+    assert not leftovers, f"{page}: raw TeX in the visible text: {leftovers[:10]}"
+    assert not dom.overflowing, (
+        f"{page}: {len(dom.overflowing)} displayed equation(s) wider than the text column at {WIDTH} px "
+        "(scrollWidth>clientWidth); split them over several lines:\n" + "\n".join(dom.overflowing)
+    )
+
+    name = page[: -len(".md")].replace("/", "-")
+    shot = screenshot_dir / f"{name}.png"
+    taken = chromium(f"--window-size={WIDTH},{SHOT_HEIGHT}", f"--screenshot={shot}", url)
+    assert taken.returncode == 0 and shot.is_file(), f"no screenshot of {url}:\n{taken.stderr[-2000:]}"
+    _slice(shot)
+
+
+def _slice(shot: Path) -> None:
+    """Cut a tall screenshot into SLICE-pixel slices, leaving out the slices that are blank (a short page leaves
+    empty space above the footer of the tall window)."""
+    import matplotlib.image as mpimg
+    import numpy as np
+
+    image = mpimg.imread(shot)
+    for old in shot.parent.glob(f"{shot.stem}-*.png"):
+        old.unlink()
+    n = 0
+    for top in range(0, image.shape[0], SLICE):
+        part = image[top : top + SLICE]
+        if (part[..., :3] < 0.98).any():
+            n += 1
+            mpimg.imsave(shot.parent / f"{shot.stem}-{n}.png", part)
+
+
+def test_the_theory_pages_have_maths(server):
+    """Guards the test above against passing vacuously: the theory pages must contain formulas at all."""
+    _, site = server
+    for page in [p for p in PAGES if p.startswith("theory/")]:
+        built = (site / url_of(page).strip("/") / "index.html").read_text(encoding="utf-8")
+        assert built.count('class="arithmatex"') >= 10, f"{page} has almost no formulas: is arithmatex enabled?"

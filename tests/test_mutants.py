@@ -1,0 +1,57 @@
+"""The mutation score of the grader: every planted bug loses points, with a message that names the mistake.
+
+Each mutant (tests/mutants_numpy.py, tests/mutants_pytorch.py) is a copy of solutions/ with one bug planted
+by a text substitution; it is graded on its own exercise in a pytest process (two at a time). It must lose
+points there, and one of the listed tests must fail with the listed keyword in its message. Each variant is
+a different but correct implementation and must get full marks.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.mutants import grade_copy, plant
+from tests.mutants_numpy import MUTANTS as NUMPY_MUTANTS, VARIANTS as NUMPY_VARIANTS
+from tests.mutants_pytorch import MUTANTS as TORCH_MUTANTS, VARIANTS as TORCH_VARIANTS
+
+MUTANTS = {m.name: m for m in NUMPY_MUTANTS + TORCH_MUTANTS}
+VARIANTS = {v.name: v for v in NUMPY_VARIANTS + TORCH_VARIANTS}
+
+
+def test_the_tables_are_large_and_distinct():
+    assert len(MUTANTS) == len(NUMPY_MUTANTS) + len(TORCH_MUTANTS) >= 30
+    assert len(VARIANTS) == len(NUMPY_VARIANTS) + len(TORCH_VARIANTS) >= 5
+    assert len({(m.file, m.subs) for m in MUTANTS.values()}) == len(MUTANTS)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("mutants")
+
+    def run(item):
+        name, entry = item
+        target = plant(tmp / name, entry.file, entry.subs)
+        return name, grade_copy(target, entry.exercise, tmp / f"{name}.json")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(run, {**MUTANTS, **VARIANTS}.items()))
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_the_grader_catches_the_planted_bug_and_names_it(graded, name):
+    mutant, row = MUTANTS[name], graded[name]
+    assert row["score"] < row["max_score"], f"{name} kept full marks in Exercise {mutant.exercise}"
+    failing = {t["name"].split("[")[0]: t for t in row["tests"] if t["verdict"] != "passed"}
+    listed = [failing[n] for n in mutant.tests if n in failing]
+    assert listed, f"{name}: none of {mutant.tests} failed; failing: {sorted(failing)}"
+    messages = [t["message"] for t in listed]
+    assert any(mutant.keyword.lower() in m.lower() for m in messages), f"{name}: {mutant.keyword!r} not in {messages}"
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_a_different_correct_implementation_gets_full_marks(graded, name):
+    row = graded[name]
+    bad = {t["name"]: t["message"] for t in row["tests"] if t["verdict"] != "passed"}
+    assert row["score"] == row["max_score"] and not bad, f"{name}: {bad}"

@@ -1,0 +1,65 @@
+"""``vaekit grade SUBMISSION``: grade a folder or .zip in a separate process and write the reports."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_grading_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by ``grade``, ``grade-class`` and the Gradescope bundle."""
+    p.add_argument("--exercises", metavar="IDS", help="grade only these: IDs and/or track names, comma-separated "
+                   "(e.g. '1.1,1.2,3.1' or 'numpy_ag'); default: every exercise")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per grader test (default 60)")
+    p.add_argument("--total-timeout", type=float, default=900.0, metavar="S",
+                   help="seconds for one whole submission (default 900)")
+    p.add_argument("--memory-gb", type=float, default=6.0, metavar="GB",
+                   help="address-space limit of the grading process (default 6; torch alone maps about 3.3)")
+    p.add_argument("--seed", type=int, default=0, help="grader seed of every freshly drawn input (default 0)")
+    p.add_argument("--flat-track", choices=("numpy_ag", "pytorch"), default="numpy_ag",
+                   help="the track of loose .py files handed in without their folder (default numpy_ag)")
+
+
+def options_from(args: argparse.Namespace):
+    from ..grading.sandbox import GradingOptions
+
+    return GradingOptions(exercises=args.exercises, test_timeout=args.timeout, total_timeout=args.total_timeout,
+                          memory_gb=args.memory_gb or None, seed=args.seed, flat_track=args.flat_track)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..grading.layout import SubmissionLayoutError
+    from ..grading.report import write_reports
+    from ..grading.sandbox import GradingError, grade
+    from ..grading.selection import exercise_ids
+
+    try:
+        exercise_ids(args.exercises)
+        result = grade(args.submission, options_from(args))
+    except (SubmissionLayoutError, ValueError) as err:
+        print(f"vaekit grade: {err}", file=sys.stderr)
+        return 2
+    except GradingError as err:
+        print(f"vaekit grade: the grader could not run: {err}", file=sys.stderr)
+        return 3
+    board = result.board
+    for test in board.tests.values():
+        if test.verdict != "passed":
+            print(f"--- {test.nodeid}: {test.verdict}\n{test.message}\n")
+    print(board.table())
+    for note in result.notes:
+        print(f"note: {note}")
+    write_reports(board, result.seconds, args.results_json, args.results_plain, args.results_csv,
+                  output="\n".join(result.notes), extra={"grader_seed": args.seed})
+    return 0 if board.all_passed() else 1
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("grade", help="grade a submission (folder or .zip) in a sandboxed process",
+                              description=__doc__)
+    p.add_argument("submission", help="a copy of exercises/ (or a folder or .zip holding one)")
+    p.add_argument("--results-json", metavar="PATH", help="write Gradescope's results.json here")
+    p.add_argument("--results-plain", metavar="PATH", help="write a plain JSON of the scores per exercise here")
+    p.add_argument("--results-csv", metavar="PATH", help="write a CSV of the scores per exercise here")
+    add_grading_options(p)
+    p.set_defaults(func=run)

@@ -1,0 +1,103 @@
+"""``vaekit train``: train a VAE of either track on MNIST, checkpoint it every epoch and draw its figures.
+
+The flags map one to one onto :class:`vaekit.training.config.TrainConfig`; the work is done in
+``vaekit/training/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+DESCRIPTION = """\
+Train the VAE of one track on MNIST (pixels in [0, 1], continuous Bernoulli decoder). By default it trains
+YOUR code in exercises/; use --code solutions for the reference. Prints the train and test ELBO in nats per
+image after every epoch (positive values are normal for a continuous Bernoulli: it is a density on [0, 1]),
+saves a checkpoint and metrics.json after every epoch, and figures at the end, all in --out.
+"""
+
+
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    from ..training.config import parse_hidden
+
+    try:
+        return parse_hidden(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..training.config import TrainConfig
+    from ..training.loop import TrainError, run as train
+
+    try:
+        config = TrainConfig(
+            track=args.track, code=args.code, data_root=args.data_root, dataset=args.dataset,
+            download=args.download, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+            latent_dim=args.latent_dim, hidden=args.hidden, samples=args.samples, seed=args.seed,
+            out=args.out, max_batches=args.max_batches, device=args.device, resume=args.resume,
+            threads=args.threads,
+        )
+    except ValueError as err:
+        args.parser.error(str(err))  # exits with status 2
+    try:
+        train(config)
+    except TrainError as err:
+        print(f"vaekit train: error: {err}", file=sys.stderr)
+        return err.code
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "train", help="train a VAE (yours or the reference) on MNIST", description=DESCRIPTION)
+    p.add_argument("--track", choices=("numpy_ag", "pytorch"), default="numpy_ag", help="which track to train (default: %(default)s)")
+    p.add_argument("--code", default="exercises", metavar="exercises|solutions|PATH",
+                   help="whose implementation: your exercises/, the reference solutions/, or a folder laid out "
+                        "like exercises/ (default: %(default)s)")
+    p.add_argument("--data-root", default=None, metavar="DIR",
+                   help="folder with the MNIST IDX files (default: $VAEKIT_DATA_ROOT, else ./data)")
+    p.add_argument("--dataset", choices=("mnist", "fashion-mnist"), default="mnist", help="(default: %(default)s)")
+    p.add_argument("--download", action="store_true", help="download the data with torchvision if missing")
+    p.add_argument("--epochs", type=_int_at_least(0), default=10, help="total number of epochs (default: %(default)s)")
+    p.add_argument("--batch-size", type=_int_at_least(1), default=128, help="B, images per minibatch (default: %(default)s)")
+    p.add_argument("--lr", type=_positive_float, default=1e-3, help="Adam step size (default: %(default)s)")
+    p.add_argument("--latent-dim", type=_int_at_least(1), default=20, help="D_z (default: %(default)s; 2 adds a latent scatter plot)")
+    p.add_argument("--hidden", type=_hidden, default=(400,), metavar="W[,W...]",
+                   help="hidden widths of the encoder, e.g. 400 or 512,256; the decoder mirrors them "
+                        "(default: 400)")
+    p.add_argument("--samples", type=_int_at_least(1), default=1, metavar="K",
+                   help="Monte Carlo samples of z per image in the ELBO (default: %(default)s)")
+    p.add_argument("--seed", type=_int_at_least(0), default=0, help="seeds the weights, the shuffling and every eps (default: %(default)s)")
+    p.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/<track>)")
+    p.add_argument("--max-batches", type=_int_at_least(1), default=None, metavar="N",
+                   help="quick check: N random minibatches per epoch and the first N*B test images")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="PyTorch track only (default: %(default)s)")
+    p.add_argument("--resume", action="store_true", help="continue the run saved in --out up to --epochs")
+    p.add_argument("--threads", type=_int_at_least(0), default=1, metavar="N",
+                   help="threads of BLAS and PyTorch (default: 1, the fastest on a busy machine; 0: all cores)")
+    p.set_defaults(func=run, parser=p)

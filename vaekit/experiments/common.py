@@ -1,0 +1,174 @@
+"""What every experiment shares: its settings, the data, a fresh PyTorch VAE, the epoch loop and the results file.
+
+An experiment is a function ``run(settings) -> dict`` in ``vaekit/experiments/<name>.py``. It uses the PyTorch
+track of the folder ``settings.code`` (the reference ``solutions`` by default, or a student's ``exercises``),
+shows one tqdm progress bar, writes its figures (PNG) and ``results.json`` atomically into ``settings.out``,
+and returns what it wrote in ``results.json``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .. import IMAGE_DIM
+from ..data import DataError, load_mnist
+from ..io import save_json
+from ..submission import SubmissionError, Track
+
+RESULTS_NAME = "results.json"
+DTYPE = torch.float32
+
+
+class ExperimentError(Exception):
+    """An experiment that cannot run; ``str(err)`` is one line for the user, ``code`` the exit status."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to run an experiment (the flags of ``vaekit experiment``).
+
+    Attributes:
+        name: the experiment, e.g. ``"estimators"``.
+        out: output folder of the figures and ``results.json``.
+        data_root: folder of the IDX files (None: ``$VAEKIT_DATA_ROOT``, else ``./data``).
+        dataset: ``"mnist"`` or ``"fashion-mnist"``.
+        code: the folder whose PyTorch track runs: ``"solutions"``, ``"exercises"`` or a path.
+        quick: the small size (seconds, for tests) instead of the default size (minutes).
+        seed: seeds the initial weights, the shuffling and every eps.
+    """
+
+    name: str
+    out: str
+    data_root: str | None = None
+    dataset: str = "mnist"
+    code: str = "solutions"
+    quick: bool = False
+    seed: int = 0
+
+    def size(self, default, quick):
+        """``quick`` at the quick size, else ``default``."""
+        return quick if self.quick else default
+
+
+@dataclass(frozen=True)
+class Data:
+    """Images in [0, 1] as float32 tensors (N, 784) and their labels as int64 arrays (N,)."""
+
+    x_train: torch.Tensor
+    y_train: np.ndarray
+    x_test: torch.Tensor
+    y_test: np.ndarray
+
+
+def load_data(settings: Settings) -> Data:
+    """Both splits of ``settings.dataset``; a missing or broken file becomes an ExperimentError."""
+    try:
+        x_train, y_train = load_mnist("train", settings.data_root, settings.dataset)
+        x_test, y_test = load_mnist("test", settings.data_root, settings.dataset)
+    except DataError as err:
+        raise ExperimentError(str(err)) from err
+    return Data(torch.from_numpy(x_train), y_train, torch.from_numpy(x_test), y_test)
+
+
+def load_track(settings: Settings) -> Track:
+    """The PyTorch track of ``settings.code`` (modules are imported on first use)."""
+    try:
+        return Track(settings.code, "pytorch")
+    except SubmissionError as err:
+        raise ExperimentError(str(err)) from err
+
+
+def new_vae(track: Track, z_dim: int, hidden: tuple[int, ...], seed: int) -> torch.nn.Module:
+    """``track.networks.VAE(784, hidden, z_dim)`` in float32, initialised from ``seed`` (global RNG untouched)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return track.networks.VAE(IMAGE_DIM, tuple(hidden), z_dim).to(DTYPE)
+
+
+def z_dim_of(model) -> int:
+    """D_z of a VAE: the width of the encoder's mean head."""
+    return model.encoder.to_mu.out_features
+
+
+def train_epochs(track: Track, model, x: torch.Tensor, epochs: int, step: Callable, generator: torch.Generator,
+                 progress, batch_size: int = 128, lr: float = 1e-3, n_samples: int = 1,
+                 after_epoch: Callable | None = None) -> list[float]:
+    r"""Adam on ``step`` over shuffled minibatches for ``epochs`` epochs; returns the mean loss of each epoch.
+
+    Args:
+        track: the PyTorch track (for ``minibatch_indices``).
+        model: the VAE, updated in place.
+        x: training images (N, 784).
+        epochs: number of passes over x.
+        step: ``step(model, optimizer, xb, eps) -> float loss``, e.g. ``track.optim.train_step``.
+        generator: the source of the shuffling and of eps ~ N(0, I) of shape (K, B, D_z).
+        progress: a tqdm bar, advanced by one per epoch.
+        batch_size, lr, n_samples: B, Adam's step size, K.
+        after_epoch: called as ``after_epoch(epoch)`` after each epoch (e.g. to evaluate).
+    """
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    z_dim = z_dim_of(model)
+    model.train()
+    losses = []
+    for epoch in range(1, epochs + 1):
+        total = 0.0
+        batches = track.train.minibatch_indices(len(x), batch_size, generator)
+        for idx in batches:
+            eps = torch.randn((n_samples, len(idx), z_dim), generator=generator, dtype=x.dtype)
+            total += float(step(model, optimizer, x[idx], eps)) * len(idx)
+        losses.append(total / len(x))
+        if not math.isfinite(losses[-1]):
+            raise ExperimentError(f"training diverged: the loss is {losses[-1]} in epoch {epoch}", code=1)
+        if after_epoch is not None:
+            after_epoch(epoch)
+            model.train()
+        progress.update(1)
+    return losses
+
+
+def rounded(value, digits: int = 4):
+    """Floats (also inside lists and dicts) rounded for a readable JSON; NaN/inf become None."""
+    if isinstance(value, dict):
+        return {k: rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded(v, digits) for v in value]
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return round(v, digits) if math.isfinite(v) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def write_results(settings: Settings, sizes: dict, results: dict, figures: list[Path], started: float) -> dict:
+    """Write ``results.json`` atomically; return its content.
+
+    Args:
+        settings: the run's settings (the data folder and the output folder are not recorded).
+        sizes: the experiment's own settings at this size (epochs, repeats, ...).
+        results: the numbers.
+        figures: the PNG files written.
+        started: ``time.perf_counter()`` at the start.
+    """
+    payload = {
+        "experiment": settings.name,
+        "settings": {"dataset": settings.dataset, "code": settings.code, "seed": settings.seed,
+                     "size": "quick" if settings.quick else "default", **rounded(sizes)},
+        "results": rounded(results),
+        "figures": [Path(f).name for f in figures],
+        "seconds": round(time.perf_counter() - started, 1),
+        "torch_threads": torch.get_num_threads(),
+    }
+    save_json(Path(settings.out) / RESULTS_NAME, payload)
+    return payload

@@ -1,0 +1,119 @@
+"""Training the PyTorch track: a ``VAE`` module, ``torch.optim.Adam`` and a ``torch.Generator``.
+
+Mirrors ``vaekit/training/numpy_ag.py`` method for method. The model code (``VAE``, ``train_epoch``,
+``evaluate``, ``cb_mean``) comes from the folder ``config.code``. The checkpoint is one ``torch.save`` file:
+the model's and the optimiser's state dicts, the epoch, the generator's state and the config.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import IMAGE_DIM
+from ..io import torch_save
+from ..submission import Track
+from ..threads import set_threads
+from .config import TrainConfig
+from .figures import in_chunks
+from .loop import EVAL_BATCH_SIZE, TrainError
+
+DTYPE = torch.float32
+
+
+class Trainer:
+    """A VAE of the PyTorch track being trained; ``model`` and ``optimizer`` change with every epoch."""
+
+    checkpoint_name = "checkpoint.pt"
+
+    def __init__(self, config: TrainConfig):
+        self.config = config
+        if config.device == "cuda" and not torch.cuda.is_available():
+            raise TrainError("--device cuda: no CUDA device is available to PyTorch here; use --device cpu")
+        self.device = torch.device(config.device)
+        set_threads(config.threads)
+        code = Track(config.code, "pytorch")
+        self.networks, self.train, self.cb = code.networks, code.train, code.continuous_bernoulli
+        with torch.random.fork_rng(devices=[]):  # seeds the initial weights without touching the global RNG
+            torch.manual_seed(config.seed)
+            model = self.networks.VAE(IMAGE_DIM, config.hidden, config.latent_dim)
+        self.model = model.to(device=self.device, dtype=DTYPE)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.generator = torch.Generator().manual_seed(config.seed)
+
+    def train_epoch(self, x: np.ndarray, progress: bool = False) -> float:
+        """One epoch of the track's ``train_epoch`` on images x (N, 784); returns the mean loss (nats/image)."""
+        c = self.config
+        self.model.train()
+        return float(self.train.train_epoch(
+            self.model, self.optimizer, self._tensor(x), self.generator, c.batch_size, c.samples, progress))
+
+    def evaluate(self, x: np.ndarray) -> tuple[float, float, float]:
+        """The track's ``evaluate``: mean (ELBO, log-likelihood, KL) over x, nats per image."""
+        self.model.eval()
+        return self.train.evaluate(self.model, self._tensor(x), self.generator, EVAL_BATCH_SIZE,
+                                   self.config.samples)
+
+    def save_checkpoint(self, path: Path, epoch: int) -> Path:
+        """Write the checkpoint atomically (see the module docstring)."""
+        return torch_save(
+            {
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "epoch": epoch,
+                "generator": self.generator.get_state(),
+                "config": self.config.to_dict(),
+            },
+            path,
+        )
+
+    @staticmethod
+    def peek_config(path: Path) -> dict:
+        """The config stored in a checkpoint, as a dict."""
+        return _load(path)["config"]
+
+    def load_checkpoint(self, path: Path) -> int:
+        """Restore the model, the optimiser and the generator from ``path``; return its epoch."""
+        ckpt = _load(path)
+        try:
+            self.model.load_state_dict(ckpt["model"])
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+        except (RuntimeError, ValueError, KeyError) as err:
+            first_line = str(err).strip().splitlines()[0]
+            raise TrainError(f"{path} does not fit this model: {first_line}") from err
+        for group in self.optimizer.param_groups:  # the step size is this run's --lr
+            group["lr"] = self.config.lr
+        self.generator.set_state(ckpt["generator"])
+        return int(ckpt["epoch"])
+
+    def encode_mean(self, x: np.ndarray) -> np.ndarray:
+        """Encoder means mu (N, D_z) of images x (N, 784)."""
+        with torch.no_grad():
+            mu, _ = self.model.encoder(self._tensor(x))
+        return mu.cpu().numpy()
+
+    def decode_mean(self, z: np.ndarray) -> np.ndarray:
+        """The continuous Bernoulli mean cb_mean(decoder(z)) (N, 784) of codes z (N, D_z)."""
+        def f(zb):
+            with torch.no_grad():
+                return self.cb.cb_mean(self.model.decoder(self._tensor(zb))).cpu().numpy()
+        return in_chunks(f, z)
+
+    def _tensor(self, a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(a)).to(device=self.device, dtype=DTYPE)
+
+
+def _load(path: Path) -> dict:
+    """``torch.load`` a checkpoint (tensors and plain values only), with a one-line TrainError when damaged."""
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        for key in ("model", "optimizer", "epoch", "generator", "config"):
+            if key not in ckpt:
+                raise KeyError(key)
+    except Exception as err:  # torch raises many kinds (pickle errors, RuntimeError, EOFError, ...)
+        raise TrainError(f"{path} is not a readable checkpoint of the PyTorch track ({type(err).__name__}: "
+                         f"{str(err).strip().splitlines()[0] if str(err).strip() else ''}); delete it or train "
+                         f"without --resume") from err
+    return ckpt
