@@ -27,6 +27,9 @@ def main() -> None:
 
     x, source = benchlib.training_images(args.data_root, args.seed)
     benchlib.header("NumPy/autograd track: training throughput", source)
+    from vaekit.autograd_fixes import install_autograd_fixes
+
+    install_autograd_fixes()  # as vaekit train does: float32 gradients stay float32
     code = Track(args.code, "numpy_ag")
 
     for threads in args.threads:

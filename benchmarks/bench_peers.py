@@ -133,6 +133,9 @@ def compare(torch, np, code_torch, code_numpy, x_np, x_test, epochs: int, seed: 
     """Train the three models taking turns, time the floor, evaluate; returns the figures of one thread count."""
     from autograd.misc import flatten
 
+    from vaekit.autograd_fixes import install_autograd_fixes
+
+    install_autograd_fixes()  # as vaekit train does: float32 gradients stay float32
     x, batch = torch.from_numpy(x_np), benchlib.BATCH_SIZE
     run_epoch = {}
 

@@ -10,12 +10,7 @@ import autograd.numpy as np
 import numpy as onp
 from autograd import value_and_grad
 
-from vaekit.autograd_fixes import install_autograd_fixes
-
 from .networks import vae_forward
-
-# float32 parameters get float32 gradients, and tanh's gradient no overflow warning (vaekit/autograd_fixes.py).
-install_autograd_fixes()
 
 
 def _leaves(tree):

@@ -54,7 +54,7 @@ def train_epoch(model, optimizer, x_train, generator, batch_size=128, n_samples=
     losses = []
     batches = minibatch_indices(len(x_train), batch_size, generator)
     for idx in tqdm(batches, desc="train", leave=False, disable=not progress):
-        eps = torch.randn((n_samples, len(idx), z_dim), generator=generator, dtype=x_train.dtype)
+        eps = torch.randn((n_samples, len(idx), z_dim), generator=generator, dtype=x_train.dtype).to(x_train.device)
         losses.append(train_step(model, optimizer, x_train[idx], eps))
     return sum(losses) / len(losses)
     # END SOLUTION
@@ -84,7 +84,7 @@ def evaluate(model, x, generator, batch_size=500, n_samples=1):
     with torch.no_grad():
         for start in range(0, len(x), batch_size):
             xb = x[start : start + batch_size]
-            eps = torch.randn((n_samples, len(xb), z_dim), generator=generator, dtype=x.dtype)
+            eps = torch.randn((n_samples, len(xb), z_dim), generator=generator, dtype=x.dtype).to(x.device)
             terms = model(xb, eps)
             totals = [total + float(torch.sum(t)) for total, t in zip(totals, terms)]
     elbo, log_lik, kl = (total / len(x) for total in totals)

@@ -15,6 +15,7 @@ import numpy as np
 from autograd.misc import flatten
 
 from .. import IMAGE_DIM
+from ..autograd_fixes import install_autograd_fixes
 from ..io import save_npz
 from ..submission import Track
 from ..threads import set_threads
@@ -33,6 +34,7 @@ class Trainer:
     def __init__(self, config: TrainConfig):
         self.config = config
         set_threads(config.threads)
+        install_autograd_fixes()  # float32 stays float32 through autograd's backward pass (2x faster)
         code = Track(config.code, "numpy_ag")
         self.networks, self.train, self.cb = code.networks, code.train, code.continuous_bernoulli
         self.optim = code.optim
