@@ -9,7 +9,7 @@
      docs/) exists, and a note that the figure has not been made yet when it does not. Pages can thus name
      figures that a script produces later without ever having a broken image.
    - ``<!-- grader-tests: ex2_1 -->`` becomes the list of the grader's tests that carry that marker, read
-     from grader/ at build time, so an exercise section always lists the tests that actually grade it. A
+     from grader/ at build time (grader/hidden/ left out: hidden tests are not named on the site), so an exercise section always lists the tests that actually grade it. A
      marker without tests stops the build.
 """
 
@@ -56,10 +56,18 @@ def figure_markdown(path: str, caption: str, page_src: str, docs_dir: Path, inde
     )
 
 
+HIDDEN_DIR = "hidden"  # grader/hidden/: tests kept back for final grading, never named on the site
+
+
 def grader_tests(grader_dir: Path) -> dict[str, list[str]]:
-    """Marker -> names of the test functions in ``grader_dir`` decorated with ``@pytest.mark.<marker>``."""
+    """Marker -> names of the test functions in ``grader_dir`` decorated with ``@pytest.mark.<marker>``.
+
+    The tests under ``grader_dir/hidden/`` are left out: the site must not name the hidden tests.
+    """
     found: dict[str, list[str]] = {}
     for path in sorted(grader_dir.rglob("test_*.py")):
+        if path.relative_to(grader_dir).parts[0] == HIDDEN_DIR:
+            continue
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in tree.body:
             if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test"):

@@ -5,6 +5,7 @@ exists.
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from html.parser import HTMLParser
@@ -181,3 +182,33 @@ def test_grader_tests_directive_lists_the_marked_tests(tmp_path):
         "import pytest\n\n@pytest.mark.ex1_1\ndef test_a():\n    pass\n\n@pytest.mark.ex1_2\ndef test_b():\n    pass\n"
     )
     assert mkdocs_hooks.grader_tests(tmp_path / "grader") == {"ex1_1": ["test_a"], "ex1_2": ["test_b"]}
+
+
+def test_grader_tests_directive_leaves_out_hidden_tests(tmp_path):
+    (tmp_path / "grader" / "hidden" / "numpy_ag").mkdir(parents=True)
+    (tmp_path / "grader" / "test_x.py").write_text("import pytest\n\n@pytest.mark.ex1_1\ndef test_a():\n    pass\n")
+    (tmp_path / "grader" / "hidden" / "numpy_ag" / "test_y.py").write_text(
+        "import pytest\n\n@pytest.mark.ex1_1\ndef test_secret():\n    pass\n"
+    )
+    assert mkdocs_hooks.grader_tests(tmp_path / "grader") == {"ex1_1": ["test_a"]}
+
+
+def _hidden_test_names() -> set[str]:
+    """Names of the test functions in grader/hidden/, read independently of the hooks."""
+    names = set()
+    for path in (ROOT / "grader" / "hidden").rglob("test_*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names.update(n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test"))
+    return names
+
+
+def test_the_built_exercise_pages_do_not_name_hidden_tests(site):
+    site_dir, _ = site
+    hidden = _hidden_test_names()
+    assert hidden, "expected tests in grader/hidden/"
+    pages = sorted((site_dir / "exercises").rglob("*.html"))
+    assert pages, "no exercise pages were built"
+    text = "\n".join(p.read_text(encoding="utf-8") for p in pages)
+    assert "test_" in text, "the exercise pages list no grader tests at all"
+    named = sorted(name for name in hidden if name in text)
+    assert not named, f"the course site names hidden tests: {named}"

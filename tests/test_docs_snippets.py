@@ -6,7 +6,8 @@
 * ``bash`` blocks, and commands written inline in the prose (```pytest grader -m ex2_1```), are checked one
   command at a time against what they name: ``vaekit`` commands are parsed by the kit's own argument parser,
   ``pytest grader`` options and markers against the grader (a marker must select at least one grader test),
-  ``bash scripts/...`` must exist and pass ``bash -n``, ``mkdocs`` commands are parsed by MkDocs' command line.
+  ``bash scripts/...`` must exist and pass ``bash -n``, ``python scripts/...`` must exist and list the options
+  shown in its ``--help``, ``mkdocs`` commands are parsed by MkDocs' command line.
 * ``text`` blocks show output and are not run.
 
 A block that cannot run is marked with ``<!-- snippet: skip <reason> -->`` on the line before it; there must
@@ -152,6 +153,8 @@ def check_command(command: str, grader_help: str) -> None:
         _check_mkdocs(words[1:], command)
     elif head == "pip":
         _check_pip(words[1:], command)
+    elif head == "python" and len(words) > 1 and words[1].startswith("scripts/"):
+        _check_python_script(words[1:], command)
     else:
         pytest.fail(f"the docs show a command that no test checks: {command!r} (add a check or mark the block)")
 
@@ -219,6 +222,17 @@ def _check_mkdocs(args: list[str], command: str) -> None:
         sub.make_context(name, rest, parent=ctx)
     except click.exceptions.ClickException as err:
         pytest.fail(f"mkdocs rejects {command!r}: {err.format_message()}")
+
+
+def _check_python_script(args: list[str], command: str) -> None:
+    """``python scripts/NAME.py OPTIONS``: the script exists and its --help lists every option shown."""
+    script = ROOT / args[0]
+    assert script.is_file(), f"{command}: {args[0]} does not exist"
+    done = subprocess.run([sys.executable, str(script), "--help"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, f"{command}: {args[0]} --help failed: {done.stderr}"
+    for option in (a.split("=")[0] for a in args[1:] if a.startswith("-")):
+        assert re.search(rf"(^|[\s,\[]){re.escape(option)}\b", done.stdout), f"{command}: no option {option}"
 
 
 def _check_pip(args: list[str], command: str) -> None:

@@ -45,3 +45,14 @@ def test_figures_are_pngs_of_the_content(tmp_path):
     black = plotting.save_image_grid(tmp_path / "black.png", np.zeros((1, 784)), n_cols=1)
     rgb = imread(black)[..., :3]
     assert (rgb < 0.05).all(axis=-1).mean() > 0.3
+
+
+def test_training_curves_are_drawn_and_check_their_input(tmp_path):
+    epochs = [0, 1, 2]
+    path = plotting.save_training_curves(tmp_path / "c.png", epochs, [None, 900.0, 1700.0],
+                                         [-3.3, 1526.5, 1873.2], [-3.2, 1691.5, 2035.5], [0.1, 165.0, 162.2])
+    assert imread(path).shape[2] in (3, 4)
+    with pytest.raises(ValueError, match="one value per epoch"):
+        plotting.save_training_curves(tmp_path / "x.png", epochs, [None, 1.0], [1, 2, 3], [1, 2, 3], [0, 0, 0])
+    with pytest.raises(ValueError, match="test_kl contains NaN"):
+        plotting.save_training_curves(tmp_path / "x.png", epochs, [None, 1, 2], [1, 2, 3], [1, 2, 3], [0, np.nan, 0])

@@ -179,3 +179,48 @@ def save_interpolation(path, images, alphas, title: str | None = None) -> Path:
     ax.set_xticks([c * step + IMAGE_SIDE / 2 for c in range(n)], [f"{t:.2f}" for t in alphas], fontsize=7)
     ax.tick_params(length=0)
     return save_figure(fig, path)
+
+
+def save_training_curves(path, epochs, train_elbo, test_elbo, test_log_lik, test_kl, title: str | None = None) -> Path:
+    """Training curves, in nats per image: the ELBO (train and test) and the test ELBO's two terms.
+
+    test_elbo = test_log_lik - test_kl, with test_log_lik = E_q[log p(x|z)] and test_kl = KL(q(z|x) || p(z)).
+    Left panel: train ELBO, test ELBO and test log-likelihood per epoch; right panel: test KL per epoch.
+
+    Args:
+        epochs: epoch numbers, shape (E,) (epoch 0 is the model before training).
+        train_elbo: mean minibatch ELBO of each epoch, shape (E,); None or NaN where there is none (epoch 0).
+        test_elbo, test_log_lik, test_kl: the test terms after each epoch, shape (E,) each.
+    """
+    epochs = np.asarray(epochs, dtype=np.float64)
+    if epochs.ndim != 1 or len(epochs) == 0:
+        raise ValueError(f"epochs must be a non-empty 1-D sequence, got shape {epochs.shape}")
+    curves = {}
+    for name, values in (("train_elbo", train_elbo), ("test_elbo", test_elbo), ("test_log_lik", test_log_lik),
+                         ("test_kl", test_kl)):
+        a = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+        if a.shape != epochs.shape:
+            raise ValueError(f"{name} must have one value per epoch, shape {epochs.shape}, got {a.shape}")
+        if name != "train_elbo" and not np.all(np.isfinite(a)):
+            raise ValueError(f"{name} contains NaN or infinite values")
+        curves[name] = a
+    fig = new_figure(9.0, 3.6)
+    left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    seen = np.isfinite(curves["train_elbo"])
+    left.plot(epochs[seen], curves["train_elbo"][seen], "o-", ms=3, label="train ELBO (mean over the epoch)")
+    left.plot(epochs, curves["test_elbo"], "o-", ms=3, label="test ELBO")
+    left.plot(epochs, curves["test_log_lik"], "--", label="test log-likelihood term")
+    left.set_xlabel("epoch")
+    left.set_ylabel("nats per image")
+    left.set_title("ELBO (higher is better)", fontsize=10)
+    left.legend(fontsize=8)
+    left.grid(alpha=0.3)
+    right.plot(epochs, curves["test_kl"], "o-", ms=3, color="tab:red", label="test KL")
+    right.set_xlabel("epoch")
+    right.set_ylabel("nats per image")
+    right.set_title("KL(q(z|x) || p(z)) on the test set", fontsize=10)
+    right.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return save_figure(fig, path)
