@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from vaekit.exercises import EXERCISES, Exercise
+from vaekit.exercises import EXERCISES, USES, Exercise
 
 VERDICTS = ("passed", "failed", "error", "timeout", "not attempted")
 MESSAGE_LIMIT = 3000  # characters of one test's message kept in reports
@@ -86,6 +86,7 @@ class Scoreboard:
                 "score": round(ex.points * passed / len(results), 4), "max_score": ex.points,
                 "share": ex.points / len(results), "status": _status(results), "tests": results,
             })
+        _note_failing_dependencies(rows)
         return rows
 
     def total(self) -> tuple[float, float]:
@@ -108,6 +109,18 @@ class Scoreboard:
         total, possible = self.total()
         lines.append(f"{'':<6} {'total':<{width}}  {total:>5.2f} / {possible:<3g}")
         return "\n".join(lines)
+
+
+def _note_failing_dependencies(rows: list[dict]) -> None:
+    """Add "uses 3.1, which fails: fix that first" to a failing exercise whose prerequisites fail too."""
+    status = {r["id"]: r["status"] for r in rows}
+    for row in rows:
+        if row["status"] in ("passed", "not attempted"):
+            continue
+        failing = [d for d in USES.get(row["id"], ()) if status.get(d, "passed") != "passed"]
+        if failing:
+            verb = "fails" if len(failing) == 1 else "fail"
+            row["status"] += f"; uses {', '.join(failing)}, which {verb}: fix that first"
 
 
 def _status(results: list[TestResult]) -> str:

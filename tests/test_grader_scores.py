@@ -45,3 +45,28 @@ def test_untouched_stubs_score_zero_all_not_attempted(track):
     assert set(rows) == {ex.id for ex in EXERCISES.values() if ex.track == track}
     for row in rows.values():
         assert float(row["score"]) == 0.0 and row["status"] == "not attempted", row
+
+
+def test_a_wrong_prerequisite_is_named_in_the_exercises_that_use_it(tmp_path):
+    import shutil
+
+    target = tmp_path / "submission"
+    shutil.copytree(ROOT / "solutions", target)
+    kl = target / "numpy_ag" / "kl.py"
+    source = kl.read_text()
+    assert "return 0.5 * np.sum(" in source
+    kl.write_text(source.replace("return 0.5 * np.sum(", "return np.sum(", 1))  # the KL without its 1/2
+    code, rows = grade(str(target), "grader/numpy_ag", "-m", "ex3_1 or ex5_1 or ex1_1")
+    assert code != 0
+    assert rows["3.1"]["status"].endswith("tests failed") and "uses" not in rows["3.1"]["status"]
+    assert rows["5.1"]["status"].endswith("uses 3.1, which fails: fix that first"), rows["5.1"]
+    assert rows["1.1"]["status"] == "passed"
+
+
+def test_prerequisites_are_registered_exercises_of_the_same_track():
+    from vaekit.exercises import USES
+
+    for ex_id, uses in USES.items():
+        assert ex_id in EXERCISES and uses, ex_id
+        for dep in uses:
+            assert dep in EXERCISES and EXERCISES[dep].track == EXERCISES[ex_id].track, (ex_id, dep)

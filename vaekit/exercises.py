@@ -116,3 +116,18 @@ PYTORCH_TRACK = _track(
 
 EXERCISES: dict[str, Exercise] = {ex.id: ex for ex in NUMPY_TRACK + PYTORCH_TRACK}
 BY_MARKER: dict[str, Exercise] = {ex.marker: ex for ex in EXERCISES.values()}
+
+# Which exercises' code each exercise calls: a wrong answer there also costs points here, and the score table
+# says so ("uses 3.1, which fails: fix that first").
+_USES_NUMPY = {
+    "2.2": ("2.1",), "5.1": ("2.2", "3.1", "4.1"), "6.4": ("5.1", "6.2", "6.3"), "7.2": ("6.4", "7.1"),
+    "8.1": ("7.2",), "8.2": ("6.4",), "9.1": ("1.1", "1.2", "2.2", "4.1"), "10.3": ("1.1", "1.2", "2.2"),
+    "10.4": ("5.1", "6.2", "6.3", "10.3"), "10.5": ("6.2", "6.3", "7.1", "9.1"),
+}
+_USES_PYTORCH = {
+    "T2.2": ("T2.1",), "T5.1": ("T2.2", "T3.1", "T4.1"), "T6.3": ("T5.1", "T6.1", "T6.2"), "T7.1": ("T6.3",),
+    "T8.1": ("T7.1",), "T8.2": ("T6.3",), "T9.1": ("T1.1", "T1.2", "T2.2", "T4.1"),
+    "T10.3": ("T1.1", "T1.2", "T2.2"), "T10.4": ("T5.1", "T6.1", "T6.2", "T10.3"),
+    "T10.5": ("T6.1", "T6.2", "T9.1"),
+}
+USES: dict[str, tuple[str, ...]] = {**_USES_NUMPY, **_USES_PYTORCH}
