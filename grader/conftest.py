@@ -12,6 +12,11 @@ Randomness: a grader test that draws fresh inputs takes the fixture ``rng`` (a N
 ``torch_generator``; both derive from the grader seed and the test's name, and the global generators are
 reseeded the same way before every test. Hidden tests live in ``grader/hidden/`` (see its ``__init__.py``).
 Every test has a time limit (``VAEKIT_TEST_TIMEOUT`` seconds, default 60, unless ``--timeout`` is given).
+
+Judge and worker: this process (the judge) holds the reference data, compares, scores and writes every report;
+it never imports the graded code. ``np_track`` / ``torch_track`` are proxies (grader/remote.py): the graded
+code runs in one worker process per track, in a bubblewrap sandbox when bwrap works (grader/sandbox.py).
+``--sandbox require`` refuses to grade without it, ``--sandbox off`` never uses it (VAEKIT_SANDBOX).
 """
 
 from __future__ import annotations
@@ -25,16 +30,17 @@ import numpy as np
 import pytest
 
 from vaekit.exercises import BY_MARKER, EXERCISES
-from vaekit.stubs import SOLUTIONS
-from vaekit.submission import SubmissionError, resolve_target, Track
+from vaekit.submission import SubmissionError, resolve_target
 
-from grader import guards, seeds
-from grader.records import RecordWriter
+from grader import seeds
+from grader.remote import RemoteTrack, Workers
+from grader.sandbox import MODES, Limits, SandboxUnavailable, bwrap_works
 from grader.scoring import Scoreboard, cap, verdict_of
 
 GRADER_DIR = Path(__file__).resolve().parent
 HIDDEN_DIR = GRADER_DIR / "hidden"
 DEFAULT_TIMEOUT = 60.0  # seconds per grader test
+DEFAULT_TRACK_TIME = 600.0  # seconds of worker time per track
 PRINT_EXCERPT = 500  # characters of a failing test's printed output quoted in its message
 SECTION_LIMIT = 2000  # characters of captured output kept in pytest's own report sections
 
@@ -63,6 +69,17 @@ def pytest_addoption(parser):
     )
     group.addoption("--seed-report", metavar="PATH",
                     help="write the node IDs of the tests whose inputs depend on the grader seed here (JSON)")
+    group.addoption(
+        "--sandbox", choices=MODES, default=os.environ.get("VAEKIT_SANDBOX", "auto"),
+        help="run the graded code in a bubblewrap sandbox: auto (if bwrap works, default), require (or refuse to "
+        "grade), off (a plain subprocess). Also VAEKIT_SANDBOX",
+    )
+    group.addoption("--track-time", type=float, default=float(os.environ.get("VAEKIT_TRACK_TIME", DEFAULT_TRACK_TIME)),
+                    metavar="S", help="seconds the graded code of one track may run in all (default 600)")
+    group.addoption("--worker-memory-mb", type=int, default=6144, metavar="MB",
+                    help="address-space limit of a worker (default 6144; torch alone maps about 3,300)")
+    group.addoption("--worker-output-mb", type=int, default=20, metavar="MB",
+                    help="output the graded code may print in one test before its worker is stopped (default 20)")
 
 
 def pytest_configure(config):
@@ -72,18 +89,24 @@ def pytest_configure(config):
         target = resolve_target(config.getoption("--target"))
     except SubmissionError as err:
         raise pytest.UsageError(str(err)) from None
+    mode = config.getoption("--sandbox")
+    if mode == "require" and not bwrap_works()[0]:
+        raise pytest.UsageError(f"--sandbox require: {bwrap_works()[1]}")
     config.stash[_BOARD] = Scoreboard(target)
-    config.stash[_STATE] = {"records": RecordWriter.from_environment(), "snapshot": None, "rngs": {},
-                            "started": time.monotonic(),
+    timeout = float(config.getoption("timeout", None) or os.environ.get("VAEKIT_TEST_TIMEOUT", DEFAULT_TIMEOUT))
+    limits = Limits(memory_mb=config.getoption("--worker-memory-mb"),
+                    cpu_s=int(2 * config.getoption("--track-time")) + 60)
+    workers = Workers(target, mode, limits, test_timeout=timeout, track_time=config.getoption("--track-time"))
+    for worker_track in ("numpy_ag", "pytorch"):
+        workers.get(worker_track).output_limit = config.getoption("--worker-output-mb") * 2**20
+    config.stash[_STATE] = {"workers": workers, "started": time.monotonic(),
                             "seed_report": [] if config.getoption("--seed-report") else None}
-    if SOLUTIONS.is_dir() and not target.is_relative_to(SOLUTIONS.resolve()):
-        guards.block_solutions(SOLUTIONS)
 
 
-def _emit(config, event: str, **fields) -> None:
-    writer = config.stash[_STATE]["records"]
-    if writer is not None:
-        writer.emit(event, **fields)
+def pytest_unconfigure(config):
+    state = config.stash.get(_STATE, None)
+    if state is not None:
+        state["workers"].close()
 
 
 def pytest_generate_tests(metafunc):
@@ -104,19 +127,8 @@ def pytest_collection_modifyitems(config, items):
         hidden = Path(item.path).resolve().is_relative_to(HIDDEN_DIR)
         board.add_test(item.nodeid, BY_MARKER[markers[0]], hidden)
         if timed and config.getoption("timeout", None) is None and item.get_closest_marker("timeout") is None:
-            item.add_marker(pytest.mark.timeout(timeout))
-
-
-def pytest_collection_finish(session):
-    config = session.config
-    board = config.stash[_BOARD]
-    tests = [{"nodeid": i.nodeid, "exercise": board.exercise_of(i.nodeid).id, "hidden": board.tests[i.nodeid].hidden}
-             for i in session.items]
-    _emit(config, "collected", tests=tests, target=str(board.target))
-    modules = tuple({i.module for i in session.items if getattr(i, "module", None) is not None})
-    grader_modules = tuple(m for n, m in sys.modules.items() if (n == "grader" or n.startswith("grader.")) and m)
-    guards.settle_torch()
-    config.stash[_STATE]["snapshot"] = guards.Snapshot(modules + grader_modules)
+            # A backstop for the judge itself: waits for the worker end at the test's own limit (grader/remote.py).
+            item.add_marker(pytest.mark.timeout(2 * timeout + 60))
 
 
 # --- seeds -----------------------------------------------------------------------------------------------
@@ -155,14 +167,12 @@ def pytest_runtest_setup(item):
     seed = _seed_of(item)
     seeds.start_test(seed, item.nodeid)
     state = item.config.stash[_STATE]
-    state["rngs"][item.nodeid] = guards.reset_rngs((seed * 1_000_003 + seeds.stream_of(item.nodeid)) % 2**32)
-    if state["seed_report"] is not None:
-        state["torch_rng"] = guards.torch_rng_state()
+    state["workers"].begin_test((seed * 1_000_003 + seeds.stream_of(item.nodeid)) % 2**32)
 
 
 def _note_seed_use(item) -> None:
     state = item.config.stash[_STATE]
-    if state["seed_report"] is not None and (seeds.used() or guards.torch_rng_state() != state.get("torch_rng")):
+    if state["seed_report"] is not None and seeds.used():
         state["seed_report"].append(item.nodeid)
 
 
@@ -174,38 +184,24 @@ def target(pytestconfig):
 
 
 @pytest.fixture(scope="session")
-def np_track(target):
-    """The NumPy/autograd track of the graded code: ``np_track.kl.kl_to_standard_normal``."""
-    return Track(target, "numpy_ag")
+def np_track(pytestconfig):
+    """The NumPy/autograd track of the graded code, in its worker: ``np_track.kl.kl_to_standard_normal``."""
+    return RemoteTrack(pytestconfig.stash[_STATE]["workers"], "numpy_ag")
 
 
 @pytest.fixture(scope="session")
-def torch_track(target):
-    """The PyTorch track of the graded code: ``torch_track.kl.kl_to_standard_normal``."""
-    return Track(target, "pytorch")
+def torch_track(pytestconfig):
+    """The PyTorch track of the graded code, in its worker: ``torch_track.kl.kl_to_standard_normal``."""
+    return RemoteTrack(pytestconfig.stash[_STATE]["workers"], "pytorch")
 
 
 # --- verdicts ----------------------------------------------------------------------------------------------
-def _printed(report) -> str:
-    """An excerpt of what the test printed, for the message of a failing test."""
-    out = (report.capstdout or "") + (report.capstderr or "")
-    if not out.strip():
+def _printed(text: str, total: int) -> str:
+    """An excerpt of what the graded code printed during the test, for the message of a failing test."""
+    if not total or not text.strip():
         return ""
-    excerpt = out[:PRINT_EXCERPT] + (" ..." if len(out) > PRINT_EXCERPT else "")
-    return f"\n  your code printed {len(out):,} characters: {excerpt!r}"
-
-
-def _guard_problems(item) -> list[str]:
-    state = item.config.stash[_STATE]
-    problems = []
-    if state["snapshot"] is not None:
-        changed = state["snapshot"].restore()
-        if changed:
-            problems.append(guards.tamper_message(changed))
-    rngs = state["rngs"].pop(item.nodeid, None)
-    if rngs is not None:
-        problems += guards.RngWatch.problems(rngs)
-    return problems
+    excerpt = text[:PRINT_EXCERPT] + (" ..." if total > PRINT_EXCERPT else "")
+    return f"\n  your code printed {total:,} characters: {excerpt!r}"
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -213,16 +209,20 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     board = item.config.stash[_BOARD]
+    state = item.config.stash[_STATE]
     if report.when == "call" or (report.when == "setup" and report.failed):
-        verdict, message = verdict_of(call.excinfo, board.exercise_of(item.nodeid), board.target)
+        problems, text, total = state["workers"].end_test()
+        state["problems"] = problems
+        result = board.tests[item.nodeid]
+        verdict, message = verdict_of(call.excinfo, board.exercise_of(item.nodeid), board.target, result.hidden)
         if verdict != "passed" and verdict != "not attempted":
-            message += _printed(report)
+            message += _printed(text, total)
         board.record(item.nodeid, verdict, message, report.duration)
         if verdict != "passed":
             report.longrepr = board.tests[item.nodeid].message
     if report.when == "teardown":
         _note_seed_use(item)
-        problems = _guard_problems(item)
+        problems = state.pop("problems", [])
         result = board.tests[item.nodeid]
         if problems and result.verdict not in ("not run", "not attempted"):
             note = "\n  ".join(problems)
@@ -232,41 +232,24 @@ def pytest_runtest_makereport(item, call):
     report.sections = [(title, cap(content, SECTION_LIMIT)) for title, content in report.sections]
 
 
-def pytest_runtest_logstart(nodeid, location):
-    _emit(_config, "start", nodeid=nodeid)
-
-
-def pytest_runtest_logfinish(nodeid, location):
-    result = _config.stash[_BOARD].tests.get(nodeid)
-    if result is not None:
-        _emit(_config, "result", nodeid=nodeid, verdict=result.verdict, message=result.message,
-              duration=round(result.duration, 4))
-
-
-_config = None
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session):
-    global _config
-    _config = session.config
-
-
 def pytest_sessionfinish(session, exitstatus):
     config = session.config
     board = config.stash[_BOARD]
     elapsed = time.monotonic() - config.stash[_STATE]["started"]
+    workers = config.stash[_STATE]["workers"]
+    sandboxed = workers.sandboxed()
+    workers.close()  # every worker, and everything it started, ends here
     paths = {k: config.getoption(f"--results-{k}") for k in ("json", "plain", "csv")}
     if any(paths.values()):
         from vaekit.grading.report import write_reports
 
         write_reports(board, elapsed, results_json=paths["json"], results_plain=paths["plain"],
-                      results_csv=paths["csv"], extra={"grader_seed": config.getoption("--grader-seed")})
+                      results_csv=paths["csv"], extra={"grader_seed": config.getoption("--grader-seed"),
+                                                       "sandboxed": sandboxed})
     if config.stash[_STATE]["seed_report"] is not None:
         from vaekit.grading.files import write_json
 
         write_json(config.getoption("--seed-report"), config.stash[_STATE]["seed_report"])
-    _emit(config, "finished", exitstatus=int(exitstatus))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -274,3 +257,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if board.has_results():
         terminalreporter.write_sep("=", "VAE course kit: score")
         terminalreporter.write_line(board.table())
+        if config.stash[_STATE]["workers"].sandboxed() is False:
+            terminalreporter.write_line(f"note: your code ran in a plain subprocess, not in a sandbox "
+                                        f"({bwrap_works()[1] if config.getoption('--sandbox') != 'off' else '--sandbox off'}); "
+                                        "that is fine for your own code on your own machine")

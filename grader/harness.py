@@ -20,7 +20,14 @@ def fail(message: str) -> None:
 
 
 def to_numpy(value, name: str = "the result") -> np.ndarray:
-    """A float64 NumPy copy of an array-like result (NumPy array, autograd box, torch tensor, number)."""
+    """A float64 NumPy copy of an array-like result (NumPy array, torch tensor, number) sent by the worker."""
+    from .remote import RemoteObject
+    from .worker.wire import Unreadable
+
+    if isinstance(value, (RemoteObject, Unreadable)):
+        fail(f"{name} should be a numeric array, got {value!r}")
+    if isinstance(value, (dict, str)) or value is None:
+        fail(f"{name} should be a numeric array, got {type(value).__name__}: {str(value)[:200]}")
     if hasattr(value, "detach"):  # torch.Tensor
         value = value.detach().cpu().numpy()
     if hasattr(value, "_value"):  # autograd ArrayBox
@@ -158,36 +165,29 @@ def call(name: str, function: Callable, *args, **kwargs):
         raise
 
 
-def autograd_grads(function: Callable, inputs: Mapping[str, object], wrt: tuple[str, ...], name: str,
-                   output: Callable = lambda out: out) -> dict[str, np.ndarray]:
-    """Gradients of sum(output(function(**inputs))) w.r.t. the named inputs, by autograd.
+def autograd_grads(function, inputs: Mapping[str, object], wrt: tuple[str, ...], name: str,
+                   index: int | None = None) -> dict[str, np.ndarray]:
+    """Gradients of sum(function(**inputs)[index]) w.r.t. the named inputs, by autograd, in the worker.
 
-    A function written with plain NumPy (or with in-place assignment) cannot be differentiated by autograd;
-    that becomes a failure that says so.
+    ``function`` is a remote function of the NumPy track (``np_track.kl.kl_to_standard_normal``); the probe
+    ``autograd_grads`` (grader/worker/probes_numpy_ag.py) differentiates it. A function written with plain NumPy
+    (or with in-place assignment) cannot be differentiated by autograd; that becomes a failure that says so.
     """
-    from autograd import grad
+    from .remote import RemoteFunction
 
-    grads = {}
-    for key in wrt:
-        def scalar(value, key=key):
-            return output(function(**{**inputs, key: value})).sum()
-        try:
-            grads[key] = to_numpy(grad(scalar)(np.asarray(inputs[key], dtype=np.float64)), f"gradient of {name}")
-        except (NotImplementedError, MemoryError, ImportError, OSError):
-            raise  # not about differentiation: the grader names these itself
-        except Exception as err:
-            fail(
-                f"autograd could not differentiate {name} with respect to {key}: {type(err).__name__}: {err}\n"
-                "  hint: write the function with autograd.numpy (import autograd.numpy as np), not plain numpy, "
-                "and without in-place assignment (x[i] = ..., +=) on arrays that depend on the inputs"
-            )
-    return grads
+    if not isinstance(function, RemoteFunction):
+        raise TypeError("autograd_grads takes a remote function of the NumPy track (a grader bug)")
+    workers = function._workers
+    from .remote import RemoteTrack, probe
+
+    grads = probe(RemoteTrack(workers, function._track), "autograd_grads", function, dict(inputs), tuple(wrt), index)
+    return {key: to_numpy(grads[key], f"gradient of {name}") for key in wrt}
 
 
-def check_grads_match(function: Callable, ref, wrt: tuple[str, ...], name: str,
-                      output: Callable = lambda out: out, prefix: str = "grad_", hint: str = "") -> None:
+def check_grads_match(function, ref, wrt: tuple[str, ...], name: str, index: int | None = None,
+                      prefix: str = "grad_", hint: str = "") -> None:
     """Autograd gradients of the student's function against the reference gradients of a frozen case."""
-    got = autograd_grads(function, ref.inputs, wrt, name, output)
+    got = autograd_grads(function, ref.inputs, wrt, name, index)
     for key in wrt:
         check_close(got[key], ref.outputs[prefix + key], f"d sum({name}) / d {key}", ref.inputs,
                     rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL, hint=hint)

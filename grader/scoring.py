@@ -10,7 +10,6 @@ parent process from the per-test records the child sent.
 from __future__ import annotations
 
 import errno
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,25 +142,19 @@ def _chain(exc: BaseException):
         exc = exc.__cause__ or exc.__context__
 
 
-def _student_frame(tb, target: Path) -> str:
-    """``file:line in function`` of the deepest traceback frame inside the graded folder, or ''."""
-    where = ""
-    for frame in traceback.extract_tb(tb):
-        path = Path(frame.filename)
-        if path.is_relative_to(target):
-            where = f"{path.relative_to(target.parent)}:{frame.lineno} in {frame.name}"
-    return where
-
-
 def _special(exc: BaseException, exercise: Exercise) -> tuple[str, str] | None:
     """Verdicts of outcomes that are about how the code ran rather than what it computed."""
+    from .remote import RemoteExit, WorkerProblem
+
     text = str(exc)
+    if isinstance(exc, WorkerProblem):
+        return exc.verdict, f"Exercise {exercise.id}: {text}"
     if isinstance(exc, pytest.fail.Exception) and text.startswith(TIMEOUT_PREFIX):
         seconds = text[len(TIMEOUT_PREFIX):].split("s)")[0]
-        return "timeout", (f"Exercise {exercise.id}: your code did not finish within {seconds} s and was stopped "
-                           "(an endless loop, or far too slow)")
-    if isinstance(exc, SystemExit):
-        return "error", (f"Exercise {exercise.id}: your code called sys.exit({exc.code!r}) (or exit()); a function "
+        return "timeout", (f"Exercise {exercise.id}: the grader did not finish this test within {seconds} s "
+                           "(the worker did not answer)")
+    if isinstance(exc, RemoteExit):
+        return "error", (f"Exercise {exercise.id}: your code called sys.exit({text}) (or exit()); a function "
                          "must return its result, never end the program")
     if isinstance(exc, MemoryError):
         return "error", (f"Exercise {exercise.id}: your code ran out of memory (MemoryError): it allocates far more "
@@ -172,29 +165,38 @@ def _special(exc: BaseException, exercise: Exercise) -> tuple[str, str] | None:
     return None
 
 
-def verdict_of(excinfo, exercise: Exercise, target: Path) -> tuple[str, str]:
-    """Classify a test outcome: ``(verdict, message)``; the message ends with the exercise's docs page."""
+def verdict_of(excinfo, exercise: Exercise, target: Path, hidden: bool = False) -> tuple[str, str]:
+    """Classify a test outcome: ``(verdict, message)``; the message ends with the exercise's docs page.
+
+    Exceptions of the graded code come from the worker (grader/remote.py) with their type, text and line; an
+    exception of the judge's own (a result it could not read) is named without any grader source, so that a
+    hidden test's code never reaches the student.
+    """
+    from .remote import RemoteError, RemoteImportError
+
     if excinfo is None:
         return "passed", ""
     exc = excinfo.value
     docs = f"\n  read: {exercise.docs_page}"
+    where = getattr(exc, "where", "") or ""
+    at = f"\n  at {where}" if where else ""
     if excinfo.errisinstance(pytest.skip.Exception):
         return "failed", cap(f"skipped: {exc}")
     special = _special(exc, exercise)
     if special is not None:
-        where = _student_frame(excinfo.tb, target)
-        return special[0], special[1] + (f"\n  at {where}" if where else "") + docs
+        return special[0], special[1] + at + docs
     for link in _chain(exc):
         if isinstance(link, NotImplementedError):
             text = cap(str(link))
             if f"Exercise {exercise.id} " in text or f"Exercise {exercise.id}:" in text or not text.startswith("Exercise"):
                 return "not attempted", f"not attempted: {text or 'NotImplementedError'}"
-            other = text.split(" ")[1]
+            other = text.split(" ")[1].rstrip(":")
             return "not attempted", f"Exercise {exercise.id} needs Exercise {other} first: {text}"
     if isinstance(exc, (pytest.fail.Exception, AssertionError)):
         return "failed", cap(f"Exercise {exercise.id}: {exc}") + docs
-    where = _student_frame(excinfo.tb, target)
-    if where:
-        return "error", cap(f"Exercise {exercise.id}: your code raised {type(exc).__name__}: {cap(exc, 1000)}\n  at {where}") + docs
-    tb = "".join(traceback.format_exception(type(exc), exc, excinfo.tb, limit=-3))
-    return "error", cap(f"Exercise {exercise.id}: {type(exc).__name__}: {cap(exc, 1000)}\n{tb}") + docs
+    if isinstance(exc, RemoteImportError):
+        return "error", cap(f"Exercise {exercise.id}: {exc}") + docs
+    if isinstance(exc, RemoteError):
+        return "error", cap(f"Exercise {exercise.id}: your code raised {exc.type_name}: {cap(exc, 1000)}{at}") + docs
+    return "error", cap(f"Exercise {exercise.id}: the grader could not check your result ({type(exc).__name__}: "
+                        f"{cap(exc, 500)}); check that it has the type and shape the docstring says") + docs
