@@ -4,8 +4,8 @@
     .venv/bin/python benchmarks/bench_grading.py --n 6      # a quicker class
 
 Every submission is a copy of the reference solutions (both tracks, hidden tests included), graded as
-``vaekit grade`` / ``vaekit grade-class`` grade them: in a sandboxed process, scores computed by the parent.
-Targets on 2 cores: one submission < 20 s; 50 submissions < 10 min.
+``vaekit grade`` / ``vaekit grade-class`` grade them: a judge process per submission, the graded code in
+bubblewrap-sandboxed workers. Targets on 2 cores: one submission <= 15 s; 50 submissions <= 10 min.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def main() -> int:
     args = p.parse_args()
 
     from vaekit.grading.classroom import grade_class
-    from vaekit.grading.sandbox import GradingOptions, grade
+    from vaekit.grading.judge import GradingOptions, grade
 
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"== grading benchmark: {os.cpu_count()} cores, load average {load}")
@@ -41,7 +41,7 @@ def main() -> int:
         seconds = time.perf_counter() - start
         score, possible = result.board.total()
         print(f"   one submission, both tracks ({len(result.board.tests)} tests): {seconds:.1f} s "
-              f"(target < 20 s); score {score:g} / {possible:g}")
+              f"(target <= 15 s); score {score:g} / {possible:g}")
 
         class_dir = tmp / "class"
         for i in range(args.n):
@@ -52,7 +52,7 @@ def main() -> int:
         full = sum(r.score == r.max_score for r in rows)
         per = seconds / max(1, args.n)
         print(f"   {args.n} submissions, {args.jobs} at a time: {seconds:.1f} s ({per:.1f} s each; "
-              f"{per * 50 / 60:.1f} min for 50, target < 10 min); {full} of {len(rows)} with full marks")
+              f"{per * 50 / 60:.1f} min for 50, target <= 10 min); {full} of {len(rows)} with full marks")
     return 0
 
 

@@ -126,8 +126,9 @@ def pytest_collection_modifyitems(config, items):
             raise pytest.UsageError(f"grader test {item.nodeid} needs exactly one exercise marker, has {markers}")
         hidden = Path(item.path).resolve().is_relative_to(HIDDEN_DIR)
         board.add_test(item.nodeid, BY_MARKER[markers[0]], hidden)
-        if timed and config.getoption("timeout", None) is None and item.get_closest_marker("timeout") is None:
-            # A backstop for the judge itself: waits for the worker end at the test's own limit (grader/remote.py).
+        if timed and item.get_closest_marker("timeout") is None:
+            # The test's own limit is enforced by the judge on the worker (grader/remote.py), which it then stops;
+            # pytest-timeout is only a backstop for the judge itself.
             item.add_marker(pytest.mark.timeout(2 * timeout + 60))
 
 

@@ -166,12 +166,14 @@ def call(name: str, function: Callable, *args, **kwargs):
 
 
 def autograd_grads(function, inputs: Mapping[str, object], wrt: tuple[str, ...], name: str,
-                   index: int | None = None) -> dict[str, np.ndarray]:
+                   index: int | None = None, linear_decoder: bool = False) -> dict[str, np.ndarray]:
     """Gradients of sum(function(**inputs)[index]) w.r.t. the named inputs, by autograd, in the worker.
 
     ``function`` is a remote function of the NumPy track (``np_track.kl.kl_to_standard_normal``); the probe
     ``autograd_grads`` (grader/worker/probes_numpy_ag.py) differentiates it. A function written with plain NumPy
     (or with in-place assignment) cannot be differentiated by autograd; that becomes a failure that says so.
+    With ``linear_decoder`` the inputs are x, mu, log_var, eps, W, b (and maybe more, e.g. baseline) and the
+    function (elbo, iwae_log_px, ...) is called as ``function(x, mu, log_var, eps, lambda z: z @ W + b, *more)``.
     """
     from .remote import RemoteFunction
 
@@ -180,14 +182,15 @@ def autograd_grads(function, inputs: Mapping[str, object], wrt: tuple[str, ...],
     workers = function._workers
     from .remote import RemoteTrack, probe
 
-    grads = probe(RemoteTrack(workers, function._track), "autograd_grads", function, dict(inputs), tuple(wrt), index)
+    grads = probe(RemoteTrack(workers, function._track), "autograd_grads", function, dict(inputs), tuple(wrt), index,
+                  linear_decoder=linear_decoder)
     return {key: to_numpy(grads[key], f"gradient of {name}") for key in wrt}
 
 
 def check_grads_match(function, ref, wrt: tuple[str, ...], name: str, index: int | None = None,
-                      prefix: str = "grad_", hint: str = "") -> None:
+                      prefix: str = "grad_", hint: str = "", linear_decoder: bool = False) -> None:
     """Autograd gradients of the student's function against the reference gradients of a frozen case."""
-    got = autograd_grads(function, ref.inputs, wrt, name, index)
+    got = autograd_grads(function, ref.inputs, wrt, name, index, linear_decoder=linear_decoder)
     for key in wrt:
         check_close(got[key], ref.outputs[prefix + key], f"d sum({name}) / d {key}", ref.inputs,
                     rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL, hint=hint)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import secrets
 import select
 import signal
 import subprocess
@@ -31,7 +32,7 @@ from .sandbox import Launch, Limits, launch
 from .worker import wire
 
 OUTPUT_KEEP = 4000  # characters of a test's printed output kept for its message
-MAX_CRASHES = 3  # worker deaths per track before its remaining tests are not run
+IMPORT_DEATHS = 2  # times importing a module may end the worker before calls into it are no longer tried
 
 
 # --- what can come back --------------------------------------------------------------------------------------
@@ -103,7 +104,8 @@ class Worker:
         self.output_limit = output_limit
         self.proc: subprocess.Popen | None = None
         self.launch: Launch | None = None
-        self.crashes = 0
+        self.imported: set[str] = set()  # modules of the graded code this worker process has imported
+        self.import_deaths: dict[str, int] = {}  # module -> times importing it ended a worker
         self.sandboxed: bool | None = None
         self.seed: int | None = None  # the seed of the running test
         self.begun = False  # whether the worker has been told that test began
@@ -115,9 +117,6 @@ class Worker:
 
     # process ------------------------------------------------------------------------------------------------
     def start(self) -> None:
-        if self.crashes >= MAX_CRASHES:
-            raise WorkerRetired(f"your {self.track} code ended the grading worker {self.crashes} times; the remaining "
-                                f"tests of this track were not run")
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -137,6 +136,23 @@ class Worker:
         self._flooded, self._output, self._output_total = False, bytearray(), 0
         threading.Thread(target=self._drain, args=(out_r,), daemon=True).start()
         self.begun = False
+        self.imported = set()
+
+    def ensure_imported(self, module: str, timeout: float) -> None:
+        """Import ``module`` of the graded code on its own first, so that a module whose import ends the worker
+        is found out and not tried again and again (every later test of it fails at once)."""
+        if module in self.imported and self.alive():
+            return
+        if self.import_deaths.get(module, 0) >= IMPORT_DEATHS:
+            raise WorkerRetired(f"importing {self.track}/{module}.py ended the worker process {IMPORT_DEATHS} times "
+                                "(code at the top level of the file, or of __init__.py, that exits or crashes); "
+                                "its tests are not run")
+        try:
+            self.request({"op": "import", "module": module}, timeout)
+        except WorkerCrashed:
+            self.import_deaths[module] = self.import_deaths.get(module, 0) + 1
+            raise
+        self.imported.add(module)
 
     def _drain(self, fd: int) -> None:
         """Keep the start and the count of what the worker prints; stop it when it prints too much."""
@@ -222,10 +238,21 @@ class Worker:
                 raise WorkerTimeout(f"your code did not finish within {timeout:g} s and was stopped (an endless loop, "
                                     "or far too slow)")
 
+        # Each request carries a fresh id that the reply must repeat: anything else that arrives on the channel
+        # (bytes the graded code wrote there itself, a reply that came too late) is skipped.
+        message = {**message, "id": secrets.token_hex(8)}
         try:
             wire.send(self.req_w, message)
-            raw = wire.receive(self.rep_r, wait)
-            reply = wire.decode(raw, handle=lambda key, type_name: RemoteObject(self, key, type_name))
+            while True:
+                raw = wire.receive(self.rep_r, wait)
+                if isinstance(raw, dict) and raw.get("id") == message["id"]:
+                    break
+            reply = wire.decode({k: v for k, v in raw.items() if k != "id"},
+                                handle=lambda key, type_name: RemoteObject(self, key, type_name))
+        except (KeyboardInterrupt, pytest.fail.Exception):
+            self.kill()  # interrupted half-way: the channel is out of step, so this worker is done
+            self._died()
+            raise
         except (EOFError, BrokenPipeError, OSError):
             self._died()
             if self._flooded:
@@ -251,7 +278,6 @@ class Worker:
         return reply["ok"]
 
     def _died(self) -> None:
-        self.crashes += 1
         if self.proc is not None:
             try:
                 self.proc.wait(timeout=30)
@@ -318,12 +344,17 @@ class RemoteFunction:
         self._workers, self._track, self.name = workers, track, name
         self.__name__ = name.rsplit(".", 1)[-1]
 
+    def _worker(self) -> Worker:
+        worker = self._workers.get(self._track)
+        worker.ensure_imported(self.name.split(".")[0], _timeout())
+        return worker
+
     def __call__(self, *args, **kwargs):
-        return _call(self._workers.get(self._track), {"fn": self.name}, args, kwargs)
+        return _call(self._worker(), {"fn": self.name}, args, kwargs)
 
     def echo(self, *args, **kwargs):
         """``(result, args, kwargs)``: the arguments as they were after the call (for in-place updates)."""
-        out = _call(self._workers.get(self._track), {"fn": self.name}, args, kwargs, echo=True, whole=True)
+        out = _call(self._worker(), {"fn": self.name}, args, kwargs, echo=True, whole=True)
         return out["result"], out["args"], out["kwargs"]
 
     def _wire(self) -> dict:

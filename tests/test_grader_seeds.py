@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 N_SEEDS = 200
 FIRST_SEED = 1000
 # Files that handle seeds on purpose: the seed machinery itself and the frozen reference data.
-EXEMPT = {"conftest.py", "seeds.py", "guards.py", "reference.py", "cases.py"}
+EXEMPT = {"conftest.py", "seeds.py", "serve.py", "reference.py", "cases.py"}  # serve.py: the worker reseeds per test
 GLOBAL_NUMPY = {"seed", "rand", "randn", "randint", "random", "random_sample", "normal", "uniform", "choice",
                 "permutation", "shuffle", "standard_normal", "binomial", "poisson", "exponential", "beta", "gamma"}
 TORCH_DRAWS = {"randn", "rand", "randint", "randperm", "normal", "bernoulli", "multinomial", "randn_like",

@@ -1,17 +1,14 @@
 """Exercise 10: pathwise and score-function gradients, and the IWAE training step (docs/exercises/estimators.md#ex10_1)."""
 
-import warnings
-from functools import partial
-
 import numpy as np
 import pytest
 from autograd.misc import flatten
 
-from grader.cases import linear_decoder
 from grader.harness import autograd_grads, call, check_close, check_shape, fail, to_numpy
 from grader.montecarlo import check_mc_mean, check_mc_variance
 from grader.pytrees import flat_to_tree
 from grader.reference import reference
+from grader.remote import probe
 from vaekit.gradient_variance import exact_grad_mu, exact_variance_pathwise, exact_variance_score_function
 
 N_DRAWS = 100_000  # single-sample estimates per Monte Carlo check
@@ -83,9 +80,18 @@ def test_score_function_is_unbiased_with_the_exact_variance(np_track, with_basel
 
 
 # --- 10.3 ---------------------------------------------------------------------------------------------------
-def _surrogate(np_track, x, mu, log_var, eps, W, b, baseline):
-    return call("score_function_surrogate", np_track.estimators.score_function_surrogate, x, mu, log_var, eps,
-                linear_decoder(W, b), baseline)
+def _surrogate(np_track, x, mu, log_var, eps, W, b, baseline=None):
+    """``score_function_surrogate(x, mu, log_var, eps, decode, baseline)`` with the linear decoder
+    ``decode(z) = z @ W + b`` (built in the worker); with ``baseline`` None, without it (its default 0)."""
+    more = () if baseline is None else (baseline,)
+    return call("score_function_surrogate", probe, np_track, "with_linear_decoder",
+                np_track.estimators.score_function_surrogate, x, mu, log_var, eps, W, b, *more)
+
+
+def _surrogate_grads(np_track, inputs, wrt):
+    """Autograd gradients of sum(score_function_surrogate(x, mu, log_var, eps, z -> z @ W + b, baseline))."""
+    return autograd_grads(np_track.estimators.score_function_surrogate, inputs, wrt, "score_function_surrogate",
+                          linear_decoder=True)
 
 
 @pytest.mark.ex10_3
@@ -94,9 +100,7 @@ def test_surrogate_matches_reference(np_track):
     check_close(_surrogate(np_track, **ref.inputs), ref.outputs["value"],
                 "score_function_surrogate(x, mu, log_var, eps, decode, baseline)", ref.inputs, hint=SURROGATE_HINT)
     no_baseline = {k: v for k, v in ref.inputs.items() if k != "baseline"}
-    got = call("score_function_surrogate", np_track.estimators.score_function_surrogate, no_baseline["x"],
-               no_baseline["mu"], no_baseline["log_var"], no_baseline["eps"],
-               linear_decoder(no_baseline["W"], no_baseline["b"]))
+    got = _surrogate(np_track, **no_baseline)
     check_close(got, ref.outputs["value_no_baseline"], "score_function_surrogate(...) with the default baseline 0",
                 no_baseline, hint=SURROGATE_HINT)
 
@@ -104,10 +108,7 @@ def test_surrogate_matches_reference(np_track):
 @pytest.mark.ex10_3
 def test_surrogate_gradients_are_score_function_estimates(np_track):
     ref = reference("variance/surrogate")
-    with warnings.catch_warnings():  # autograd warns when the output does not depend on W, as it must not
-        warnings.simplefilter("ignore", UserWarning)
-        got = autograd_grads(lambda **i: _surrogate(np_track, **i), ref.inputs, ("mu", "log_var", "W"),
-                             "score_function_surrogate")
+    got = _surrogate_grads(np_track, ref.inputs, ("mu", "log_var", "W"))  # d/dW must be 0: only log q has a gradient
     for key in ("mu", "log_var"):
         check_close(got[key], ref.outputs[f"grad_{key}"], f"d sum(score_function_surrogate) / d {key}", ref.inputs,
                     rtol=1e-6, atol=1e-8, hint=SURROGATE_HINT)
@@ -124,10 +125,7 @@ def test_surrogate_gradient_is_unbiased(np_track, rng):
     eps = rng.standard_normal((n_batches, k, *inputs["mu"].shape))
     draws = {"mu": [], "log_var": []}
     for batch in eps:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            g = autograd_grads(lambda **i: _surrogate(np_track, **i), {**inputs, "eps": batch}, ("mu", "log_var"),
-                               "score_function_surrogate")
+        g = _surrogate_grads(np_track, {**inputs, "eps": batch}, ("mu", "log_var"))
         for key in draws:
             draws[key].append(g[key])
     for key, samples in draws.items():
@@ -182,10 +180,11 @@ def test_iwae_train_steps_on_one_batch_raise_the_bound(np_track):
     ref, params, state = _iwae_step_inputs(np_track)
     x, eps = ref.inputs["x"], ref.inputs["eps"]
 
-    def bound(params):  # mean L_K of the batch, from the (already graded) Exercises 6 and 9
-        mu, log_var = np_track.networks.encode(params["encoder"], x)
-        return float(np.mean(np_track.iwae.iwae_log_px(x, mu, log_var, eps, partial(np_track.networks.decode,
-                                                                                      params["decoder"]))))
+    def bound(params):  # mean L_K of the batch, from the (already graded) Exercises 6 and 9:
+        # iwae_log_px(x, mu, log_var, eps, decode) with mu, log_var = encode(params["encoder"], x) and the decoder
+        # of params, in the worker
+        return float(np.mean(to_numpy(probe(np_track, "with_vae_networks", np_track.iwae.iwae_log_px, params, x, eps),
+                                      "iwae_log_px")))
 
     before = bound(params)
     for _ in range(30):

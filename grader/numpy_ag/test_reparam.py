@@ -27,11 +27,11 @@ def test_pathwise_gradients_with_eps_fixed(np_track):
 
 @pytest.mark.ex4_1
 def test_reparameterize_uses_only_the_given_eps(np_track, rng):
+    # Any use of NumPy's global generator fails the test too: the worker reports it after every test.
     mu, log_var, eps = rng.normal(size=(3, 2)), rng.normal(size=(3, 2)), rng.normal(size=(4, 3, 2))
-    state = np.random.get_state()[1].copy()
     first = np.asarray(call("reparameterize", np_track.reparam.reparameterize, mu, log_var, eps), dtype=float)
     second = np.asarray(np_track.reparam.reparameterize(mu, log_var, eps), dtype=float)
-    if not np.array_equal(first, second) or not np.array_equal(state, np.random.get_state()[1]):
+    if not np.array_equal(first, second):
         fail("reparameterize must be a deterministic function of (mu, log_var, eps): it drew its own random "
              f"numbers\n  hint: {HINT}")
 

@@ -8,6 +8,7 @@ from grader import seeds
 from grader.harness import call, check_close, fail
 from grader.pytrees import flat_to_tree, random_vae_params
 from grader.reference import reference
+from grader.remote import probe
 
 
 def _toy_data(rng, n=96, d=16):
@@ -29,31 +30,30 @@ def test_a_short_training_run_raises_the_elbo(np_track):
     before = _mean_elbo(np_track, params, x)
     rng = seeds.numpy_rng(2)
     for _ in range(5):
-        params, state, loss = call("train_epoch", np_track.train.train_epoch, params, state, x, rng,
-                                   batch_size=16, n_samples=1, lr=0.01)
+        (params, state, loss), args, _ = call("train_epoch", np_track.train.train_epoch.echo, params, state, x, rng,
+                                              batch_size=16, n_samples=1, lr=0.01)
+        rng = args[3]  # the generator as train_epoch left it: the next epoch draws on from there
     after = _mean_elbo(np_track, params, x)
     if not after > before + 1.0:
         fail(f"5 epochs of train_epoch should raise the mean ELBO on a toy data set; it went {before:.3f} -> {after:.3f}")
 
 
 @pytest.mark.ex8_1
-def test_train_epoch_visits_every_example_once_in_minibatches(np_track, monkeypatch):
+def test_train_epoch_visits_every_example_once_in_minibatches(np_track):
     x = _toy_data(seeds.numpy_rng(0), n=50)
     x[:, 0] = np.arange(50) / 100.0  # tag each example
-    seen, sizes = [], []
-    real_step = np_track.train.train_step
-
-    def spy(params, state, xb, eps, lr=1e-3):
-        seen.extend(np.round(np.asarray(xb)[:, 0] * 100).astype(int).tolist())
-        sizes.append(len(xb))
-        if np.shape(eps)[1:] != (len(xb), 2):
-            fail(f"train_epoch passed eps of shape {np.shape(eps)} for a minibatch of {len(xb)}; expected (K, {len(xb)}, 2)")
-        return real_step(params, state, xb, eps, lr=lr)
-
-    monkeypatch.setattr(np_track.train, "train_step", spy)
     params = random_vae_params(seeds.numpy_rng(1), 16, (8,), 2)
     state = np_track.optim.adam_init(flatten(params)[0])
-    call("train_epoch", np_track.train.train_epoch, params, state, x, seeds.numpy_rng(2), batch_size=16)
+    # train_epoch(params, state, x, rng, batch_size=16) in the worker, with a spy in place of the train_step it
+    # calls: the spy notes the tags of each minibatch and the shape of its eps (and stops at a wrong shape)
+    spied = call("train_epoch", probe, np_track, "train_epoch_spy", params, state, x, seeds.numpy_rng(2), batch_size=16)
+    seen, sizes = [], []
+    for tags, eps_shape in zip(spied["batches"], spied["eps_shapes"]):
+        seen.extend(tags)
+        sizes.append(len(tags))
+        if tuple(eps_shape[1:]) != (len(tags), 2):
+            fail(f"train_epoch passed eps of shape {tuple(eps_shape)} for a minibatch of {len(tags)}; expected "
+                 f"(K, {len(tags)}, 2)")
     if sorted(seen) != list(range(50)) or max(sizes, default=0) > 16:
         fail(f"one epoch over 50 examples with batch_size 16 should visit each example exactly once in minibatches "
              f"of at most 16; visited {len(seen)} examples ({len(set(seen))} distinct) in batches of {sizes}\n"

@@ -1,12 +1,13 @@
 """The worker's request loop. Each request gets exactly one reply, ``{"ok": value}`` or ``{"error": {...}}``.
 
-Requests (all from the judge):
+Requests (all from the judge; each has an ``"id"`` that its reply repeats):
 
     {"op": "begin", "seed": s}                 a new test: reseed the global generators, forget old handles
     {"op": "call", "fn": "kl.kl_to_standard_normal", "args": [...], "kwargs": {...}, "echo": false}
     {"op": "call", "handle": 3, "args": [...], ...}        call an object kept from an earlier reply
     {"op": "getattr", "handle": 3, "attr": "encoder"}
     {"op": "probe", "name": "autograd_grads", "args": [...], "kwargs": {...}}   a computation of probes.py
+    {"op": "import", "module": "kl"}           import a module of the graded code (before the first call into it)
     {"op": "end"}                              what the test's code did to the global generators
 
 Errors say what kind they are: ``not_implemented`` (a stub), ``import`` (a module that is missing or does not
@@ -55,10 +56,11 @@ class Server:
             except EOFError:
                 return
             reply = self.answer(request)
+            key = request.get("id") if isinstance(request, dict) else None
             try:
-                wire.send(self.reply_fd, reply)
+                wire.send(self.reply_fd, {**reply, "id": key})
             except wire.WireError as err:
-                wire.send(self.reply_fd, error_reply("exception", err))
+                wire.send(self.reply_fd, {**error_reply("exception", err), "id": key})
 
     def answer(self, request) -> dict:
         try:
@@ -69,6 +71,9 @@ class Server:
                 return {"ok": self.end()}
             if op == "ping":
                 return {"ok": "pong"}
+            if op == "import":
+                self.track.module(str(request["module"]))
+                return {"ok": None}
             if op == "call":
                 target = self.track.function(request["fn"]) if "fn" in request else self._handle(int(request["handle"]))
                 args = self.decode(request.get("args", []))

@@ -121,6 +121,8 @@ def encode(value, keep=None, depth: int = 0):
     tag = _encode_special(value)
     if tag is not None:
         return tag
+    if type(value) is Unreadable:  # a description made on purpose (a probe's result that is not data)
+        return {"__other__": value.text[:200], "type": value.type_name[:100]}
     if keep is not None:  # the worker keeps the object and sends a handle; the judge sends its proxies' tags
         kept = keep(value)
         return kept if isinstance(kept, dict) else {"__handle__": kept, "type": type(value).__name__[:100]}

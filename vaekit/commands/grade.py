@@ -1,4 +1,4 @@
-"""``vaekit grade SUBMISSION``: grade a folder or .zip in a separate process and write the reports."""
+"""``vaekit grade SUBMISSION``: grade a folder or .zip (graded code sandboxed, scores by the judge) and write the reports."""
 
 from __future__ import annotations
 
@@ -12,25 +12,30 @@ def add_grading_options(p: argparse.ArgumentParser) -> None:
                    "(e.g. '1.1,1.2,3.1' or 'numpy_ag'); default: every exercise")
     p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per grader test (default 60)")
     p.add_argument("--total-timeout", type=float, default=900.0, metavar="S",
-                   help="seconds for one whole submission (default 900)")
+                   help="seconds the graded code of one submission may run, split between its tracks (default 900)")
     p.add_argument("--memory-gb", type=float, default=6.0, metavar="GB",
-                   help="address-space limit of the grading process (default 6; torch alone maps about 3.3)")
+                   help="address-space limit of each worker running graded code (default 6; torch alone maps "
+                   "about 3.3)")
     p.add_argument("--seed", type=int, default=0, help="grader seed of every freshly drawn input (default 0)")
     p.add_argument("--flat-track", choices=("numpy_ag", "pytorch"), default="numpy_ag",
                    help="the track of loose .py files handed in without their folder (default numpy_ag)")
+    p.add_argument("--unsafe", action="store_true",
+                   help="grade even without the bubblewrap sandbox (the graded code then runs in a plain subprocess "
+                   "with your user's rights): only for code you trust")
 
 
 def options_from(args: argparse.Namespace):
-    from ..grading.sandbox import GradingOptions
+    from ..grading.judge import GradingOptions
 
     return GradingOptions(exercises=args.exercises, test_timeout=args.timeout, total_timeout=args.total_timeout,
-                          memory_gb=args.memory_gb or None, seed=args.seed, flat_track=args.flat_track)
+                          memory_gb=args.memory_gb or None, seed=args.seed, flat_track=args.flat_track,
+                          unsafe=args.unsafe)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..grading.layout import SubmissionLayoutError
     from ..grading.report import write_reports
-    from ..grading.sandbox import GradingError, grade
+    from ..grading.judge import GradingError, grade
     from ..grading.selection import exercise_ids
 
     try:
@@ -50,12 +55,12 @@ def run(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}")
     write_reports(board, result.seconds, args.results_json, args.results_plain, args.results_csv,
-                  output="\n".join(result.notes), extra={"grader_seed": args.seed})
+                  output="\n".join(result.notes), extra={"grader_seed": args.seed, "sandboxed": result.sandboxed})
     return 0 if board.all_passed() else 1
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("grade", help="grade a submission (folder or .zip) in a sandboxed process",
+    p = subparsers.add_parser("grade", help="grade a submission (folder or .zip); its code runs sandboxed",
                               description=__doc__)
     p.add_argument("submission", help="a copy of exercises/ (or a folder or .zip holding one)")
     p.add_argument("--results-json", metavar="PATH", help="write Gradescope's results.json here")

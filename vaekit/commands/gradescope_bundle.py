@@ -14,7 +14,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         exercise_ids(args.exercises)
         path = build_bundle(args.out, exercises=args.exercises, timeout=args.timeout,
-                            total_timeout=args.total_timeout, seed=args.seed, flat_track=args.flat_track)
+                            total_timeout=args.total_timeout, seed=args.seed, flat_track=args.flat_track,
+                            unsafe=args.unsafe)
     except (HandoutError, ValueError) as err:
         print(f"vaekit gradescope-bundle: {err}", file=sys.stderr)
         return 2

@@ -3,7 +3,10 @@
 Gradescope's contract: the zip is unpacked into ``/autograder/source``; ``setup.sh`` runs once when the image
 is built; for every submission the student's files are put in ``/autograder/submission`` and
 ``run_autograder`` must write ``/autograder/results/results.json``. Here ``run_autograder`` runs
-``vaekit grade`` on the submission (sandboxed, hidden tests included). The environment variables
+``vaekit grade`` on the submission, hidden tests included: the judge runs as root, and each worker running the
+student's code runs in a bubblewrap sandbox (installed by ``setup.sh``) as an unprivileged user id of its own,
+with no network and a read-only view of the submission alone. Without a working bwrap the run refuses to grade
+(the student sees a message asking to tell the instructor) unless the bundle was built with ``--unsafe``. The environment variables
 ``VAEKIT_AUTOGRADER_ROOT`` (instead of ``/autograder``) and ``VAEKIT_PYTHON`` let the bundle run outside
 Gradescope, which is how ``tests/test_gradescope_bundle.py`` checks it.
 """
@@ -22,7 +25,8 @@ SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image (Ubuntu).
 set -euo pipefail
 apt-get update
-apt-get install -y python3 python3-pip python3-venv
+# bubblewrap: the sandbox in which the students' code runs (no network, its own PID namespace, read-only files).
+apt-get install -y python3 python3-pip python3-venv bubblewrap
 python3 -m venv /autograder/venv
 /autograder/venv/bin/python -m pip install --upgrade pip
 # PyTorch for the CPU only (much smaller than the default wheels), in the versions the kit supports.
@@ -57,16 +61,17 @@ def torch_specs(root: Path = ROOT) -> str:
     return " ".join(shlex.quote(spec) for spec in specs)
 
 
-def run_options(exercises: str | None, timeout: float, total_timeout: float, seed: int, flat_track: str) -> str:
+def run_options(exercises: str | None, timeout: float, total_timeout: float, seed: int, flat_track: str,
+                unsafe: bool = False) -> str:
     opts = ["--timeout", str(timeout), "--total-timeout", str(total_timeout), "--seed", str(seed),
-            "--flat-track", flat_track]
+            "--flat-track", flat_track, *(["--unsafe"] if unsafe else [])]
     if exercises:
         opts += ["--exercises", exercises]
     return " ".join(shlex.quote(o) for o in opts)
 
 
 def build_bundle(out: Path, exercises: str | None = None, timeout: float = 60.0, total_timeout: float = 900.0,
-                 seed: int = 0, flat_track: str = "numpy_ag", root: Path = ROOT) -> Path:
+                 seed: int = 0, flat_track: str = "numpy_ag", root: Path = ROOT, unsafe: bool = False) -> Path:
     """Write the autograder zip ``out``: setup.sh and run_autograder at its root, the kit in ``kit/``."""
     out = Path(out)
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,7 +79,7 @@ def build_bundle(out: Path, exercises: str | None = None, timeout: float = 60.0,
         build_kit(folder / "kit", hidden=True, root=root)
         (folder / "setup.sh").write_text(SETUP.format(torch_specs=torch_specs(root)))
         run = folder / "run_autograder"
-        run.write_text(RUN.format(options=run_options(exercises, timeout, total_timeout, seed, flat_track)))
+        run.write_text(RUN.format(options=run_options(exercises, timeout, total_timeout, seed, flat_track, unsafe)))
         for script in (folder / "setup.sh", run):
             script.chmod(0o755)
         return zip_folder(folder, out)

@@ -3,12 +3,14 @@
 The submission may be a copy of ``exercises/`` (with ``numpy_ag/`` and ``pytorch/`` inside), a folder that
 contains such a copy somewhere below it, or a zip of either. Loose module files (``kl.py``, ...) are put into
 one track (``flat_track``). Modules the student did not hand in are taken from the stubs, so they are graded
-"not attempted" instead of failing to import. Zips are unpacked with limits on size and file count, and
-without following links or leaving the destination.
+"not attempted" instead of failing to import. Folders and zips alike are refused when they hold a symbolic link,
+more than ``MAX_FILES`` files or ``MAX_UNPACKED_BYTES`` bytes, or folders nested more than ``MAX_DEPTH`` deep;
+zips are unpacked without leaving the destination.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import zipfile
@@ -18,6 +20,7 @@ from ..stubs import EXERCISES_DIR, TRACKS
 
 MAX_UNPACKED_BYTES = 200 * 2**20
 MAX_FILES = 5000
+MAX_DEPTH = 16  # folders below the submission's top
 SKIP = {"__pycache__", ".ipynb_checkpoints", ".git", "__MACOSX"}
 
 
@@ -34,9 +37,15 @@ def unpack_zip(archive: Path, dest: Path) -> Path:
                 raise SubmissionLayoutError(f"{archive.name} unpacks to more than {MAX_FILES} files or "
                                             f"{MAX_UNPACKED_BYTES // 2**20} MB")
             for member in members:
+                if stat.S_ISLNK(member.external_attr >> 16):
+                    raise SubmissionLayoutError(f"{archive.name} holds a symbolic link ({member.filename}): hand in "
+                                                "regular files only")
+                if member.filename.count("/") > MAX_DEPTH + 1:
+                    raise SubmissionLayoutError(f"{archive.name} nests folders more than {MAX_DEPTH} deep "
+                                                f"({member.filename[:100]}...)")
                 target = (dest / member.filename).resolve()
-                if not target.is_relative_to(dest.resolve()) or stat.S_ISLNK(member.external_attr >> 16):
-                    continue  # absolute paths, '..' and links stay out
+                if not target.is_relative_to(dest.resolve()):
+                    continue  # absolute paths and '..' stay out
                 if member.is_dir():
                     target.mkdir(parents=True, exist_ok=True)
                 else:
@@ -48,6 +57,28 @@ def unpack_zip(archive: Path, dest: Path) -> Path:
             raise
         raise SubmissionLayoutError(f"{archive.name} is not a readable zip file ({err})") from None
     return dest
+
+
+def check_folder(folder: Path) -> None:
+    """Refuse a folder that holds a link, too many files or bytes, or folders nested too deep."""
+    files = size = 0
+    top = len(Path(folder).parts)
+    for here, dirs, names in os.walk(folder, followlinks=False):
+        depth = len(Path(here).parts) - top
+        if depth > MAX_DEPTH:
+            raise SubmissionLayoutError(f"{Path(folder).name} nests folders more than {MAX_DEPTH} deep "
+                                        f"({Path(here).relative_to(folder).as_posix()[:100]}...)")
+        for name in dirs + names:
+            path = Path(here) / name
+            if path.is_symlink():
+                raise SubmissionLayoutError(f"{path.relative_to(folder).as_posix()} is a symbolic link: hand in "
+                                            "regular files only")
+        for name in names:
+            files += 1
+            size += (Path(here) / name).lstat().st_size
+        if files > MAX_FILES or size > MAX_UNPACKED_BYTES:
+            raise SubmissionLayoutError(f"{Path(folder).name} holds more than {MAX_FILES} files or "
+                                        f"{MAX_UNPACKED_BYTES // 2**20} MB")
 
 
 def _is_code_root(folder: Path) -> bool:
@@ -82,9 +113,12 @@ def prepare(submission: str | Path, workdir: Path, flat_track: str = "numpy_ag",
     """Lay ``submission`` out as ``workdir/exercises``; return that folder and notes for the student."""
     submission = Path(submission)
     notes: list[str] = []
+    if submission.is_symlink():
+        raise SubmissionLayoutError(f"{submission.name} is a symbolic link: hand in a folder or a .zip file")
     if submission.is_file() and submission.suffix.lower() == ".zip":
         source = unpack_zip(submission, workdir / "unpacked")
     elif submission.is_dir():
+        check_folder(submission)
         source = submission
     else:
         raise SubmissionLayoutError(f"{submission} is neither a folder nor a .zip file")
