@@ -52,8 +52,34 @@ def test_grade_class_writes_a_gradebook_despite_a_hanging_and_a_broken_submissio
     cy = json.loads((out / "results" / "cy.json").read_text())
     kl = [t for t in cy["tests"] if t["tags"][0] == "ex3_1"]
     assert kl and all(t["status"] == "failed" and "did not finish within" in t["output"] for t in kl)
-    assert sorted(p.stem for p in (out / "results").glob("*.json")) == ["ada", "bob", "cy"]
+    assert sorted(p.name for p in (out / "results").glob("*.json")) == [
+        "ada.json", "ada.plain.json", "bob.json", "bob.plain.json", "cy.json", "cy.plain.json"]
     assert "dee: 0 / 4" in capsys.readouterr().out
+
+
+def test_an_interrupted_class_run_resumes_without_regrading(tmp_path, capsys):
+    subs, out = tmp_path / "submissions", tmp_path / "out"
+    subs.mkdir()
+    _copy_solutions(subs / "ada")
+    kl = _copy_solutions(subs / "cy") / "numpy_ag" / "kl.py"
+    kl.write_text(kl.read_text().replace(KL_BODY, "    return 0.5 * np.sum(mu**2, axis=-1)"))
+    args = ["grade-class", str(subs), str(out), "--exercises", "3.1", "--timeout", "20"]
+    assert main(args) == 0
+    first = {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.plain.json")}
+    (out / "results" / "cy.plain.json").unlink()  # as if the run had stopped before cy was graded
+    capsys.readouterr()
+    assert main(args) == 0
+    assert (out / "results" / "ada.plain.json").stat().st_mtime_ns == first["ada.plain.json"]  # kept
+    assert (out / "results" / "cy.plain.json").exists()  # graded again
+    rows = {r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open())}
+    assert float(rows["ada"]["score"]) == 3.0 and float(rows["cy"]["score"]) < 3.0
+    kl.write_text(kl.read_text().replace("0.5 * np.sum(mu**2, axis=-1)", KL_BODY.strip()[len("return "):]))
+    assert main(args) == 0  # cy changed its submission: graded again, ada still kept
+    rows = {r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open())}
+    assert float(rows["cy"]["score"]) == 3.0
+    assert (out / "results" / "ada.plain.json").stat().st_mtime_ns == first["ada.plain.json"]
+    assert main([*args, "--regrade"]) == 0
+    assert (out / "results" / "ada.plain.json").stat().st_mtime_ns != first["ada.plain.json"]
 
 
 def test_grade_class_refuses_a_missing_folder(tmp_path, capsys):

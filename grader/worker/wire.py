@@ -80,7 +80,7 @@ def encode_array(arr) -> dict:
     arr = np.asarray(arr)
     if arr.dtype.kind not in ALLOWED_KINDS or arr.dtype.hasobject:
         return {"__other__": f"array of dtype {arr.dtype}", "type": "ndarray", "shape": list(arr.shape)}
-    arr = np.ascontiguousarray(arr)
+    arr = np.array(arr, order="C", copy=True)  # (np.ascontiguousarray would make a 0-d array 1-d)
     if arr.dtype.byteorder == ">":
         arr = arr.astype(arr.dtype.newbyteorder("<"))
     return {"__nd__": base64.b64encode(arr.tobytes()).decode(), "dtype": arr.dtype.str, "shape": list(arr.shape)}

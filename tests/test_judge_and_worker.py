@@ -1,0 +1,125 @@
+"""The judge/worker split: the channel's format, the judge never importing graded code, the sandbox modes."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from grader.sandbox import bwrap_works
+from grader.worker import wire
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _round_trip(value):
+    raw = json.loads(json.dumps(wire.encode(value)))
+    return wire.decode(raw)
+
+
+def test_arrays_tensors_generators_and_containers_cross_unchanged():
+    arrays = [np.arange(6, dtype=np.float32).reshape(2, 3), np.array([True, False]), np.array(7, dtype=np.int64),
+              np.array(["a", "bc"]), np.array([1.5 - 2j])]
+    for arr in arrays:
+        back = _round_trip(arr)
+        assert back.dtype == arr.dtype and back.shape == arr.shape and np.array_equal(back, arr)
+    t = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
+    back = _round_trip(t)
+    assert isinstance(back, torch.Tensor) and back.dtype == torch.float64 and back.requires_grad
+    assert torch.equal(back.detach(), t.detach())
+    value = {"a": (1, 2.5, None, "x"), "b": [np.float32(1.5)], "c": {3: "int key"}}
+    back = _round_trip(value)
+    assert back["a"] == (1, 2.5, None, "x") and type(back["b"][0]) is np.float32 and back["c"] == {3: "int key"}
+    rng = np.random.default_rng(5)
+    assert _round_trip(rng).normal() == np.random.default_rng(5).normal()
+    gen = torch.Generator().manual_seed(3)
+    assert torch.equal(torch.randn(4, generator=_round_trip(gen)), torch.randn(4, generator=torch.Generator().manual_seed(3)))
+    assert _round_trip(torch.float32) is torch.float32
+
+
+def test_what_cannot_cross_is_described_not_sent():
+    back = _round_trip(np.array([object()], dtype=object))
+    assert isinstance(back, wire.Unreadable) and "object" in back.text
+    assert isinstance(_round_trip(lambda x: x), wire.Unreadable)
+
+
+@pytest.mark.parametrize("raw, why", [
+    ({"__nd__": "AAAA", "dtype": "|O", "shape": [1]}, "dtype"),
+    ({"__nd__": "AAAAAAAAAAA=", "dtype": "<f8", "shape": [3]}, "bytes"),
+    ({"__pickle__": "gASVAAAA"}, "unknown tag"),
+    ({"__handle__": 3}, "handle"),
+    ({"__npgen__": {"bit_generator": "os.system"}}, "bit generator"),
+    ({"__torchdtype__": "Tensor"}, "torch dtype"),
+])
+def test_the_judge_rejects_messages_that_break_the_format(raw, why):
+    with pytest.raises(wire.WireError, match=why):
+        wire.decode(raw)
+
+
+def test_deep_structures_are_refused_both_ways():
+    deep = []
+    for _ in range(100):
+        deep = [deep]
+    with pytest.raises(wire.WireError):
+        wire.encode(deep)
+    raw = "x"
+    for _ in range(100):
+        raw = [raw]
+    with pytest.raises(wire.WireError):
+        wire.decode(raw)
+
+
+def test_the_judge_never_imports_the_graded_code():
+    script = (
+        "import sys, pytest\n"
+        "code = pytest.main(['grader/numpy_ag/test_kl.py', '--target', 'solutions', '-q', '-p', 'no:cacheprovider'])\n"
+        "loaded = [m for m, mod in list(sys.modules.items()) if mod is not None and (m.startswith('submission') or "
+        "str(getattr(mod, '__file__', '') or '').startswith(%r))]\n"
+        "print('LOADED', loaded, 'EXIT', int(code))\n" % str(ROOT / "solutions"))
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert "LOADED [] EXIT 0" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+def test_without_the_sandbox_the_score_table_says_so():
+    proc = subprocess.run([sys.executable, "-m", "pytest", "grader/numpy_ag/test_kl.py", "--target", "solutions",
+                           "--sandbox", "off", "-q", "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "not in a sandbox" in proc.stdout
+
+
+@pytest.mark.skipif(not bwrap_works()[0], reason=f"needs the sandbox: {bwrap_works()[1]}")
+def test_with_the_sandbox_reports_say_so(tmp_path):
+    report = tmp_path / "plain.json"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "grader/numpy_ag/test_kl.py", "--target", "solutions",
+                           "--sandbox", "require", "--results-plain", str(report), "-q", "-p", "no:cacheprovider"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    data = json.loads(report.read_text())
+    assert data["sandboxed"] is True and data["score"] == data["max_score"] > 0
+    assert "not in a sandbox" not in proc.stdout
+
+
+def test_vaekit_grade_refuses_to_grade_unsandboxed_unless_told(tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path)}  # no bwrap on this PATH
+    env.pop("VAEKIT_SANDBOX", None)
+    cmd = [sys.executable, "-m", "vaekit", "grade", "solutions", "--exercises", "3.1"]
+    refused = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 3 and "bubblewrap" in refused.stderr and "--unsafe" in refused.stderr
+    unsafe = subprocess.run([*cmd, "--unsafe"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert unsafe.returncode == 0, unsafe.stdout[-2000:] + unsafe.stderr[-2000:]
+    assert "3.00 / 3" in unsafe.stdout and "without the sandbox" in unsafe.stdout
+
+
+def test_the_workers_stand_in_for_vaekit_data_is_the_kits_function():
+    from grader.worker import numpy_vaekit
+    from vaekit import data
+
+    assert inspect.getsource(numpy_vaekit.minibatch_indices) == inspect.getsource(data.minibatch_indices)
