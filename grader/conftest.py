@@ -85,6 +85,8 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     for ex in EXERCISES.values():
         config.addinivalue_line("markers", f"{ex.marker}: Exercise {ex.id}, {ex.title} ({ex.points:g} points)")
+    config.addinivalue_line("markers", "core: a core test of its exercise (see grader/scoring.py: a failing core test "
+                            "caps the exercise's points)")
     try:
         target = resolve_target(config.getoption("--target"))
     except SubmissionError as err:
@@ -125,7 +127,7 @@ def pytest_collection_modifyitems(config, items):
         if len(markers) != 1:
             raise pytest.UsageError(f"grader test {item.nodeid} needs exactly one exercise marker, has {markers}")
         hidden = Path(item.path).resolve().is_relative_to(HIDDEN_DIR)
-        board.add_test(item.nodeid, BY_MARKER[markers[0]], hidden)
+        board.add_test(item.nodeid, BY_MARKER[markers[0]], hidden, item.get_closest_marker("core") is not None)
         if timed and item.get_closest_marker("timeout") is None:
             # The test's own limit is enforced by the judge on the worker (grader/remote.py), which it then stops;
             # pytest-timeout is only a backstop for the judge itself.

@@ -90,27 +90,60 @@ def check_close(
     rtol: float = tol.RTOL,
     atol: float = tol.ATOL,
     hint: str = "",
+    dtype=None,
+    wrong: Mapping[str, object] | None = None,
+    hints: Mapping[str, str] | None = None,
 ) -> None:
-    """Fail unless ``got`` has the shape of ``expected``, is finite where it is, and is close to it.
+    """Fail unless ``got`` has the dtype (if given) and shape of ``expected``, is finite where it is, and is close.
 
     Args:
-        got: the student's result (any array-like).
+        got: the student's result (any array-like sent by the worker).
         expected: the reference result.
         name: what is compared, e.g. ``"kl_to_standard_normal(mu, log_var)"``.
         inputs: the inputs, reported on failure (for elementwise functions the input at the worst element).
         rtol, atol: |got - expected| <= atol + rtol * |expected| elementwise.
-        hint: a likely cause to print on failure.
+        hint: the general hint, shown unless ``hints`` has one for what the numbers show (grader/diagnose.py).
+        dtype: the dtype the result must have (e.g. ``np.float32`` for float32 inputs).
+        wrong: known wrong formulas, ``{"the Bernoulli log-likelihood": array}``: named when the result equals one.
+        hints: hints keyed by what the numbers show (``"factor"``, ``"offset"``, ``"transposed"``, ``"formula"``);
+            a test must not give a hint for a kind of observation that rules its cause out.
     """
+    from .diagnose import diagnose
+
+    if dtype is not None:
+        got_dtype = getattr(got, "dtype", None)
+        got_dtype = str(got_dtype).removeprefix("torch.") if got_dtype is not None else type(got).__name__
+        want = str(np.dtype(dtype)) if not hasattr(dtype, "is_floating_point") else str(dtype).removeprefix("torch.")
+        if got_dtype != want:
+            fail(f"{name}: returned dtype {got_dtype}; expected {want} (the dtype of the inputs): a constant such as "
+                 "np.log(2 * np.pi) or a float64 array mixed in upcasts the result; keep the computation in the "
+                 "inputs' dtype" + (f"\n  inputs: {describe_inputs(inputs)}" if inputs else ""))
     got = to_numpy(got, name)
     expected = np.asarray(expected, dtype=np.float64)
-    check_shape(got, expected.shape, name, inputs, hint)
+    lengths = tuple(sorted({n for v in (inputs or {}).values() if not callable(v) for n in np.shape(v)}))
+
+    def explain(found) -> str:
+        text = "".join(f"\n  the numbers show: {t}" for _, t in found)
+        keyed = [hints[k] for k, _ in found if hints and k in hints]
+        if keyed:  # the hints the numbers point to replace the general one
+            text += "".join(f"\n  hint: {h}" for h in dict.fromkeys(keyed))
+        elif hint:
+            text += f"\n  hint: {hint}"
+        return text
+
+    if got.shape != expected.shape:
+        found = diagnose(got, expected, wrong, lengths)
+        msg = f"{name}: expected shape {expected.shape}, got {got.shape}"
+        if inputs:
+            msg += f"\n  inputs: {describe_inputs(inputs)}"
+        fail(msg + (explain(found) if found else (f"\n  hint: {hint}" if hint else "")))
     bad_finite = np.isfinite(expected) & ~np.isfinite(got)
     if bad_finite.any():
         index = tuple(int(i) for i in np.argwhere(bad_finite)[0])
         fail(
             f"{name}: got {got[index]} at index {index}, expected the finite value {expected[index]:.10g}"
-            f" ({int(bad_finite.sum())} non-finite entries in all)\n  inputs: {describe_inputs(inputs, index)}"
-            + (f"\n  hint: {hint}" if hint else "")
+            f" ({int(bad_finite.sum())} non-finite entries in all; the first is at {index})\n  inputs: "
+            f"{describe_inputs(inputs, index)}" + (f"\n  hint: {hint}" if hint else "")
         )
     err = np.abs(got - expected)
     allowed = atol + rtol * np.abs(expected)
@@ -120,7 +153,7 @@ def check_close(
             f"{name}: wrong value at index {index}: expected {expected[index]:.10g}, got {got[index]:.10g} "
             f"(|error| {err[index]:.3g} > tolerance {allowed[index]:.3g}; {int((err > allowed).sum())} of "
             f"{err.size} entries wrong)\n  inputs: {describe_inputs(inputs, index)}"
-            + (f"\n  hint: {hint}" if hint else "")
+            + explain(diagnose(got, expected, wrong, lengths))
         )
 
 

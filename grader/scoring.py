@@ -1,7 +1,11 @@
 """Verdicts of single grader tests and the per-exercise scores.
 
-An exercise's points are split evenly over its tests that ran, hidden ones included (partial credit); a test
-earns its share only if it passed. A test whose student code still raises NotImplementedError is
+Points (:func:`test_scores`): an exercise's *core* tests (marker ``core``: its values against the reference,
+and the contracts without which nothing else counts) carry ``CORE_SHARE`` of its points, its other tests the
+rest, each group split evenly, hidden tests included. An exercise whose core tests all pass earns the core share
+plus the shares of its other tests that pass (partial credit for what is genuinely right, e.g. correct values but
+NaN gradients at one point). An exercise with a failing core test keeps at most ``WRONG_CAP`` of its points,
+however many of its other tests pass. An exercise without core tests splits its points evenly. A test whose student code still raises NotImplementedError is
 "not attempted", not a crash. The score table and every report (see :mod:`vaekit.grading.report`) are built
 from a :class:`Scoreboard`, in the pytest process or, when a submission is graded in a sandbox, in the
 parent process from the per-test records the child sent.
@@ -20,6 +24,8 @@ from vaekit.exercises import EXERCISES, USES, Exercise
 VERDICTS = ("passed", "failed", "error", "timeout", "not attempted")
 MESSAGE_LIMIT = 3000  # characters of one test's message kept in reports
 TIMEOUT_PREFIX = "Timeout (>"  # pytest-timeout's failure message starts with this
+CORE_SHARE = 0.6  # of an exercise's points carried by its core tests
+WRONG_CAP = 0.2  # of an exercise's points kept at most when a core test fails
 
 
 def cap(text: str, limit: int = MESSAGE_LIMIT) -> str:
@@ -35,6 +41,7 @@ class TestResult:
     nodeid: str
     exercise: Exercise
     hidden: bool = False
+    core: bool = False
     verdict: str = "not run"
     message: str = ""
     duration: float = 0.0
@@ -50,8 +57,8 @@ class Scoreboard:
     target: Path
     tests: dict[str, TestResult] = field(default_factory=dict)
 
-    def add_test(self, nodeid: str, exercise: Exercise, hidden: bool = False) -> None:
-        self.tests[nodeid] = TestResult(nodeid, exercise, hidden)
+    def add_test(self, nodeid: str, exercise: Exercise, hidden: bool = False, core: bool = False) -> None:
+        self.tests[nodeid] = TestResult(nodeid, exercise, hidden, core)
 
     def exercise_of(self, nodeid: str) -> Exercise:
         return self.tests[nodeid].exercise
@@ -70,8 +77,8 @@ class Scoreboard:
     def per_exercise(self) -> list[dict]:
         """One row per exercise that had tests run: ID, title, points earned and possible, status, tests.
 
-        Each row's ``tests`` lists the exercise's results, visible tests first; ``share`` is the points
-        each test is worth.
+        Each row's ``tests`` lists the exercise's results, visible tests first; ``weights`` and ``scores`` give,
+        per test (same order), the points it is worth and the points it earned (see :func:`test_scores`).
         """
         rows = []
         for ex in EXERCISES.values():
@@ -79,11 +86,11 @@ class Scoreboard:
             if not results:
                 continue
             results.sort(key=lambda r: r.hidden)
-            passed = sum(r.verdict == "passed" for r in results)
+            weights, scores = test_scores(ex.points, results)
             rows.append({
                 "id": ex.id, "title": ex.title, "marker": ex.marker, "track": ex.track, "docs": ex.docs_page,
-                "score": round(ex.points * passed / len(results), 4), "max_score": ex.points,
-                "share": ex.points / len(results), "status": _status(results), "tests": results,
+                "score": round(sum(scores), 4), "max_score": ex.points, "weights": weights, "scores": scores,
+                "status": _status(results), "tests": results,
             })
         _note_failing_dependencies(rows)
         return rows
@@ -108,6 +115,23 @@ class Scoreboard:
         total, possible = self.total()
         lines.append(f"{'':<6} {'total':<{width}}  {total:>5.2f} / {possible:<3g}")
         return "\n".join(lines)
+
+
+def test_scores(points: float, results: list[TestResult]) -> tuple[list[float], list[float]]:
+    """``(weights, scores)`` of an exercise's tests under the scoring rule of this module's docstring."""
+    core = [r.core for r in results]
+    n_core, n_other = sum(core), len(results) - sum(core)
+    if n_core == 0 or n_other == 0:
+        weights = [points / len(results)] * len(results)
+    else:
+        weights = [points * CORE_SHARE / n_core if c else points * (1 - CORE_SHARE) / n_other for c in core]
+    passed = [r.verdict == "passed" for r in results]
+    scores = [w if p else 0.0 for w, p in zip(weights, passed)]
+    if n_core and not all(p for p, c in zip(passed, core) if c):
+        earned = sum(scores)
+        factor = min(1.0, WRONG_CAP * points / earned) if earned > 0 else 0.0
+        scores = [s * factor for s in scores]
+    return weights, scores
 
 
 def _note_failing_dependencies(rows: list[dict]) -> None:

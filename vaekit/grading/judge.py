@@ -108,7 +108,7 @@ def board_from_results(submission, data: dict):
     board = Scoreboard(Path(submission))
     for exercise in data["exercises"]:
         for test in exercise["tests"]:
-            board.add_test(test["nodeid"], EXERCISES[exercise["id"]], bool(test["hidden"]))
+            board.add_test(test["nodeid"], EXERCISES[exercise["id"]], bool(test["hidden"]), bool(test.get("core")))
             board.record(test["nodeid"], test["verdict"], test["message"], float(test.get("duration") or 0.0))
     return board
 

@@ -18,14 +18,10 @@ DIGITS = 5  # points are rounded to this many decimals, as Gradescope shows them
 
 
 def _entries(board):
-    """``(row, test, number)`` for every test that ran, exercises in registry order, visible tests first."""
+    """``(row, test, number, weight, score)`` for every test that ran, exercises in registry order, visible first."""
     for row in board.per_exercise():
-        for i, test in enumerate(row["tests"], start=1):
-            yield row, test, f"{row['id']}.{i}"
-
-
-def _test_score(row, test) -> float:
-    return round(row["share"], DIGITS) if test.verdict == "passed" else 0.0
+        for i, (test, weight, score) in enumerate(zip(row["tests"], row["weights"], row["scores"]), start=1):
+            yield row, test, f"{row['id']}.{i}", round(weight, DIGITS), round(score, DIGITS)
 
 
 def visible_summary(board) -> str:
@@ -44,12 +40,12 @@ def visible_summary(board) -> str:
 def gradescope_results(board, execution_time: float, output: str = "", extra: dict | None = None) -> dict:
     """The results.json dictionary of Gradescope's autograder specification."""
     tests = []
-    for row, test, number in _entries(board):
+    for row, test, number, weight, score in _entries(board):
         entry = {
             "name": f"Exercise {row['id']} {row['title']}: {test.name}" + (" (hidden test)" if test.hidden else ""),
             "number": number,
-            "score": _test_score(row, test),
-            "max_score": round(row["share"], DIGITS),
+            "score": score,
+            "max_score": weight,
             "status": "passed" if test.verdict == "passed" else "failed",
             "visibility": "after_published" if test.hidden else "visible",
             "tags": [row["marker"], row["track"]],
@@ -77,9 +73,10 @@ def plain_results(board, execution_time: float, extra: dict | None = None) -> di
         exercises.append({
             "id": row["id"], "title": row["title"], "track": row["track"], "score": row["score"],
             "max_score": row["max_score"], "status": row["status"], "docs": row["docs"],
-            "tests": [{"name": t.name, "nodeid": t.nodeid, "hidden": t.hidden, "verdict": t.verdict,
-                       "score": _test_score(row, t), "max_score": round(row["share"], DIGITS),
-                       "message": t.message, "duration": round(t.duration, 3)} for t in row["tests"]],
+            "tests": [{"name": t.name, "nodeid": t.nodeid, "hidden": t.hidden, "core": t.core, "verdict": t.verdict,
+                       "score": round(sc, DIGITS), "max_score": round(w, DIGITS),
+                       "message": t.message, "duration": round(t.duration, 3)}
+                      for t, w, sc in zip(row["tests"], row["weights"], row["scores"])],
         })
     return {"target": str(board.target), "score": score, "max_score": max_score, "all_passed": board.all_passed(),
             "execution_time": round(execution_time, 3), **(extra or {}), "exercises": exercises}

@@ -1,0 +1,51 @@
+"""The scoring rule of grader/scoring.py: core tests carry most of an exercise; a failing core test caps it."""
+
+import pytest
+
+from grader import scoring
+from grader.scoring import CORE_SHARE, WRONG_CAP, Scoreboard
+from vaekit.exercises import EXERCISES
+
+EX = EXERCISES["2.1"]
+
+
+def _results(*spec):
+    """``spec``: (core, passed) pairs."""
+    return [scoring.TestResult(f"t{i}", EX, core=core, verdict="passed" if ok else "failed") for i, (core, ok) in enumerate(spec)]
+
+
+def test_without_core_tests_points_are_split_evenly():
+    weights, scores = scoring.test_scores(4.0, _results((False, True), (False, False), (False, True), (False, True)))
+    assert weights == [1.0] * 4 and scores == [1.0, 0.0, 1.0, 1.0]
+
+
+def test_right_values_with_one_wrong_side_check_keep_the_core_share_and_the_rest():
+    weights, scores = scoring.test_scores(4.0, _results((True, True), (False, False), (False, True)))
+    assert weights == pytest.approx([4 * CORE_SHARE, 4 * (1 - CORE_SHARE) / 2, 4 * (1 - CORE_SHARE) / 2])
+    assert sum(scores) == pytest.approx(4 * CORE_SHARE + 4 * (1 - CORE_SHARE) / 2)
+
+
+def test_a_failing_core_test_caps_the_exercise_however_many_others_pass():
+    results = _results((True, False), (True, True), *[(False, True)] * 8)
+    weights, scores = scoring.test_scores(4.0, results)
+    assert sum(weights) == pytest.approx(4.0)
+    assert sum(scores) == pytest.approx(4 * WRONG_CAP)
+    assert sum(scoring.test_scores(4.0, _results((True, False), (False, False)))[1]) == 0.0
+
+
+def test_the_board_and_its_reports_use_the_rule(tmp_path):
+    import json
+
+    from vaekit.grading.report import write_reports
+
+    board = Scoreboard(tmp_path)
+    for i, (core, ok) in enumerate([(True, False), (False, True), (False, True)]):
+        board.add_test(f"grader/x.py::t{i}", EX, core=core)
+        board.record(f"grader/x.py::t{i}", "passed" if ok else "failed", "" if ok else "wrong")
+    assert board.total() == (pytest.approx(EX.points * WRONG_CAP), EX.points)
+    write_reports(board, 1.0, results_json=tmp_path / "r.json", results_plain=tmp_path / "p.json")
+    gradescope = json.loads((tmp_path / "r.json").read_text())
+    assert sum(t["score"] for t in gradescope["tests"]) == pytest.approx(gradescope["score"], abs=1e-4)
+    assert sum(t["max_score"] for t in gradescope["tests"]) == pytest.approx(EX.points, abs=1e-4)
+    plain = json.loads((tmp_path / "p.json").read_text())
+    assert [t["core"] for t in plain["exercises"][0]["tests"]] == [True, False, False]
