@@ -103,12 +103,9 @@ def pytest_configure(config):
         workers.get(worker_track).output_limit = config.getoption("--worker-output-mb") * 2**20
     config.stash[_STATE] = {"workers": workers, "started": time.monotonic(),
                             "seed_report": [] if config.getoption("--seed-report") else None}
+    _configure_quiet(config)
 
 
-def pytest_unconfigure(config):
-    state = config.stash.get(_STATE, None)
-    if state is not None:
-        state["workers"].close()
 
 
 def pytest_generate_tests(metafunc):
@@ -255,12 +252,61 @@ def pytest_sessionfinish(session, exitstatus):
         write_json(config.getoption("--seed-report"), config.stash[_STATE]["seed_report"])
 
 
+def _quiet(config) -> bool:
+    """Students see the grader's report only; ``-v`` brings back pytest's own per-test output."""
+    return config.getoption("verbose") <= 0
+
+
+def _configure_quiet(config) -> None:
+    if _quiet(config):
+        config.option.tbstyle = "no"  # the failing checks are shown once per exercise, by the report below
+        config.option.reportchars = ""
+        config.option.verbose = -1
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     board = config.stash[_BOARD]
-    if board.has_results():
-        terminalreporter.write_sep("=", "VAE course kit: score")
-        terminalreporter.write_line(board.table())
-        if config.stash[_STATE]["workers"].sandboxed() is False:
-            terminalreporter.write_line(f"note: your code ran in a plain subprocess, not in a sandbox "
-                                        f"({bwrap_works()[1] if config.getoption('--sandbox') != 'off' else '--sandbox off'}); "
-                                        "that is fine for your own code on your own machine")
+    if not board.has_results():
+        return
+    tr = terminalreporter
+    tr.write_sep("=", "VAE course kit: what to fix")
+    rows = board.per_exercise()
+    shown = False
+    for row in rows:
+        if row["status"] in ("passed", "not attempted"):
+            continue
+        first = next(t for t in row["tests"] if t.verdict != "passed")
+        tr.write_line(f"Exercise {row['id']} {row['title']}: {row['status']}", red=True, bold=True)
+        tr.write_line(f"  first failing check ({first.name}{', hidden test' if first.hidden else ''}):")
+        for line in first.message.splitlines():
+            tr.write_line(f"    {line}")
+        shown = True
+    if not shown:
+        tr.write_line("nothing to fix among the exercises you have attempted")
+
+
+def pytest_unconfigure(config):
+    """The score table comes last, after pytest's own summary line, so that it is what stays on screen."""
+    state = config.stash.get(_STATE, None)
+    if state is not None:
+        state["workers"].close()
+    board = config.stash.get(_BOARD, None)
+    tr = config.pluginmanager.get_plugin("terminalreporter")
+    if board is None or tr is None or not board.has_results():
+        return
+    tr.write_sep("=", "VAE course kit: score")
+    for line in board.table().splitlines():
+        colour = {"passed": "green", "not attempted": "yellow"}.get(line.rstrip().rsplit("  ", 1)[-1].strip(), None)
+        if colour is None and " tests failed" in line:
+            colour = "red"
+        tr.write_line(line, **({colour: True} if colour else {}))
+    nxt = next((r for r in board.per_exercise() if r["status"] != "passed"), None)
+    if nxt is not None:
+        tr.write_line(f"next: Exercise {nxt['id']} ({nxt['title']}, {nxt['status'].split(';')[0]}); read {nxt['docs']}",
+                      bold=True)
+    else:
+        tr.write_line("every exercise graded here passes", green=True, bold=True)
+    if state is not None and state["workers"].sandboxed() is False:
+        why = bwrap_works()[1] if config.getoption("--sandbox") != "off" else "--sandbox off"
+        tr.write_line(f"note: your code ran in a plain subprocess, not in a sandbox ({why}); that is fine for your "
+                      "own code on your own machine")

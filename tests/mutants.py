@@ -54,18 +54,71 @@ def plant(dest: Path, file: str, subs) -> Path:
     return dest
 
 
-def grade_copy(target: Path, exercise_id: str, report: Path) -> dict:
-    """Grade one exercise of ``target`` in a pytest process; return the plain report's exercise entry."""
+def _grading_args(target: Path, exercise_id: str, report: Path) -> list[str]:
     ex = EXERCISES[exercise_id]
     paths = [p for p in (f"grader/{ex.track}", f"grader/hidden/{ex.track}") if (ROOT / p).is_dir()]
-    env = {k: v for k, v in os.environ.items() if k not in ("VAEKIT_TARGET", "PYTEST_ADDOPTS")}
-    env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
-    proc = subprocess.run([sys.executable, "-m", "pytest", *paths, "-m", ex.marker, "--target", str(target),
-                           "--results-plain", str(report), "-q", "-p", "no:cacheprovider", "--timeout", "120"],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
+    return [*paths, "-m", ex.marker, "--target", str(target), "--results-plain", str(report), "-q",
+            "-p", "no:cacheprovider", "--timeout", "120"]
+
+
+def _exercise_row(report: Path, exercise_id: str, output: str) -> dict:
     if not report.exists():
-        raise AssertionError(f"grading {target} gave no report:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise AssertionError(f"grading gave no report {report}:\n{output[-3000:]}")
     rows = [e for e in json.loads(report.read_text())["exercises"] if e["id"] == exercise_id]
     if not rows:
-        raise AssertionError(f"no test of Exercise {exercise_id} ran:\n{proc.stdout[-3000:]}")
+        raise AssertionError(f"no test of Exercise {exercise_id} ran:\n{output[-3000:]}")
     return rows[0]
+
+
+def _env() -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("VAEKIT_TARGET", "PYTEST_ADDOPTS")}
+    env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
+    return env
+
+
+def grade_copy(target: Path, exercise_id: str, report: Path) -> dict:
+    """Grade one exercise of ``target`` in a pytest process; return the plain report's exercise entry."""
+    proc = subprocess.run([sys.executable, "-m", "pytest", *_grading_args(target, exercise_id, report)],
+                          cwd=ROOT, env=_env(), capture_output=True, text=True)
+    return _exercise_row(report, exercise_id, proc.stdout + proc.stderr)
+
+
+def grade_many(jobs: list[tuple[str, Path, str]], folder: Path, processes: int = 2) -> dict[str, dict]:
+    """Grade ``(name, target, exercise_id)`` jobs with ``processes`` long-lived judges (tests/judge_pool.py).
+
+    Same verdicts as :func:`grade_copy`, without a Python start-up and a torch import per copy. Jobs of the same
+    track go to the same judge, so that each judge imports torch at most once.
+    """
+    import threading
+
+    pools = [subprocess.Popen([sys.executable, "-m", "tests.judge_pool"], cwd=ROOT, env=_env(), text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+             for _ in range(processes)]
+    ordered = sorted(jobs, key=lambda job: (EXERCISES[job[2]].track, job[0]))
+    shares = [ordered[i::processes] for i in range(processes)]
+    results: dict[str, dict] = {}
+    errors: list[BaseException] = []
+
+    def drive(pool, share):
+        try:
+            for name, target, exercise_id in share:
+                report = folder / f"{name}.json"
+                pool.stdin.write(json.dumps({"args": _grading_args(target, exercise_id, report),
+                                             "report": str(report)}) + "\n")
+                pool.stdin.flush()
+                answer = json.loads(pool.stdout.readline() or "{}")
+                results[name] = _exercise_row(report, exercise_id, answer.get("tail", ""))
+        except BaseException as err:  # noqa: BLE001 - reported below, after the other judges finish
+            errors.append(err)
+
+    threads = [threading.Thread(target=drive, args=(p, s)) for p, s in zip(pools, shares)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for pool in pools:
+        pool.stdin.close()
+        pool.wait(timeout=60)
+    if errors:
+        raise errors[0]
+    return results

@@ -8,11 +8,12 @@ a different but correct implementation and must get full marks.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
 
 import pytest
 
-from tests.mutants import grade_copy, plant
+from tests.mutants import grade_many, plant
+from vaekit.exercises import EXERCISES
 from tests.mutants_numpy import MUTANTS as NUMPY_MUTANTS, VARIANTS as NUMPY_VARIANTS
 from tests.mutants_pytorch import MUTANTS as TORCH_MUTANTS, VARIANTS as TORCH_VARIANTS
 
@@ -26,17 +27,19 @@ def test_the_tables_are_large_and_distinct():
     assert len({(m.file, m.subs) for m in MUTANTS.values()}) == len(MUTANTS)
 
 
+def test_every_exercise_has_at_least_three_planted_bugs():
+    counts = Counter(m.exercise for m in MUTANTS.values())
+    few = {ex_id: counts.get(ex_id, 0) for ex_id in EXERCISES if counts.get(ex_id, 0) < 3}
+    assert not few, f"exercises with fewer than 3 planted bugs: {few}"
+    assert len(MUTANTS) >= 150 and len(VARIANTS) >= 30
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("mutants")
-
-    def run(item):
-        name, entry = item
-        target = plant(tmp / name, entry.file, entry.subs)
-        return name, grade_copy(target, entry.exercise, tmp / f"{name}.json")
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(pool.map(run, {**MUTANTS, **VARIANTS}.items()))
+    jobs = [(name, plant(tmp / name, entry.file, entry.subs), entry.exercise)
+            for name, entry in {**MUTANTS, **VARIANTS}.items()]
+    return grade_many(jobs, tmp, processes=2)
 
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))
