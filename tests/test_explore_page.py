@@ -347,6 +347,10 @@ def test_nothing_overflows_the_window(visit, width):
     for name in MODELS:
         v.ready(f"explorer-{name}")
     page = v.page
+    # with two digits picked, so that the interpolation strip is shown too
+    v.js(f"(() => {{ const e = window.latentExplorers['{DZ2}']; const l = Array.from(e.labels); "
+         f"e.pick(l.indexOf(1)); e.pick(l.indexOf(7)); }})()")
+    assert page.locator(f"#{DZ2} .lx-strip").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
     wide = page.evaluate("""() => Array.from(document.querySelectorAll('.latent-explorer, .latent-explorer *'))
         .filter(el => { const b = el.getBoundingClientRect(); return b.width > 0 && (b.right > window.innerWidth + 0.5
@@ -355,6 +359,8 @@ def test_nothing_overflows_the_window(visit, width):
     assert page.locator(f"#{DZ2} .lx-plane").bounding_box()["width"] >= min(300, width - 60)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"explore-{width}.png"), full_page=True)
+    page.click(f"#{DZ2} .lx-zoom")
+    page.locator(f"#{DZ2}").screenshot(path=str(SHOTS / f"explore-{width}-zoomed.png"))
 
 
 def test_without_javascript_the_page_shows_a_still_figure_and_says_why(visit):

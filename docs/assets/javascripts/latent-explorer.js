@@ -190,7 +190,8 @@
     this.sliders = [0, 1].map(function (i) {
       var lo = self.extent[2 * i], hi = self.extent[2 * i + 1];
       var input = el("input", { type: "range", min: String(lo), max: String(hi),
-        step: String((hi - lo) / SLIDER_STEPS), "aria-label": self.names[i] });
+        step: String((hi - lo) / SLIDER_STEPS),
+        "aria-label": self.is2d ? self.names[i] : self.names[i] + ", along principal direction " + (i + 1) });
       input.addEventListener("input", function () {
         var a = self.a.slice();
         a[i] = parseFloat(input.value);
@@ -199,8 +200,8 @@
       return input;
     });
     var sliderBox = el("div", { class: "lx-sliders" }, this.sliders.map(function (input, i) {
-      return el("label", {}, [el("span", { text: self.names[i] + (self.is2d ? "" : " (principal direction " +
-        (i + 1) + ")") }), input]);
+      return el("label", {}, [el("span", { text: self.names[i] + (self.is2d ? "" : " along u" +
+        ["\u2081", "\u2082"][i]) }), input]);
     }));
     this.image = el("canvas", { class: "lx-image", width: String(this.side), height: String(this.side),
       role: "img", "aria-label": "decoded image" });
@@ -264,14 +265,17 @@
     var text = "These weights: the " + (r.track === "pytorch" ? "PyTorch" : "NumPy/autograd") + " track (code: " +
       r.code + "), D_z = " + r.latent_dim + ", hidden layer" + (r.hidden.length > 1 ? "s " : " ") +
       r.hidden.join(", ") + ", epoch " + r.epoch + " of " + r.epochs + " on " + grouped(r.n_train) + " " +
-      r.dataset + " training digits, minibatches of " + r.batch_size + ", Adam step " + r.lr + ", K = " +
+      ({ mnist: "MNIST", "fashion-mnist": "Fashion-MNIST" }[r.dataset] || r.dataset) + " training images, minibatches of " + r.batch_size + ", Adam step " + r.lr + ", K = " +
       r.samples + ", seed " + r.seed + (r.max_batches ? ", " + r.max_batches + " minibatches per epoch" : "") + ".";
     if (r.test_elbo !== undefined && r.test_elbo !== null) {
       text += " Test ELBO " + r.test_elbo + " = log-likelihood " + r.test_log_lik + " \u2212 KL " + r.test_kl +
         " nats per image.";
     }
-    text += " Weights stored in " + p.weights + " (" + grouped(this.meta.bytes) + " bytes with the codes); they " +
-      "change the decoded pixels by at most " + p.max_abs_error.mean + " from the checkpoint's decoder.";
+    text += " Weights stored in " + p.weights + " (" + grouped(this.meta.bytes) + " bytes with the codes)" +
+      (p.max_abs_error.mean === 0 && p.max_abs_error.eta === 0 ? ", exactly those of the checkpoint" +
+        (p.weights === "float32" && p.max_abs_error_float16 ? " (float16 would have moved the decoded pixels by " +
+          "up to " + Math.max(p.max_abs_error_float16.mean, p.max_abs_error_float16.eta) + ")." : ".") :
+        "; they change the decoded pixels by at most " + p.max_abs_error.mean + " from the checkpoint's decoder.");
     return el("p", { class: "lx-run" }, [text, el("br"), "Trained with ", el("code", { text: r.command }),
       "; exported with ", el("code", { text: this.meta.made_by || "scripts/export_decoder.py" }), "."]);
   };
