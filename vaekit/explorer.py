@@ -36,7 +36,6 @@ FORMAT = 1
 # The browser's decode must match the full-precision decoder within this (largest absolute difference of one
 # pixel of the mean, or of eta, over the 20 reference points).
 TOLERANCE = 2e-3
-N_REFERENCE = 20
 # The weights are stored in float16 when that keeps the decoded images within TOLERANCE / 2 of the
 # full-precision decoder, else in float32. A 2-D model whose codes lie far from the origin needs float32: there
 # the hidden units reach ~100 and the logits are sums of large terms that cancel, so the 3-digit precision of
@@ -167,7 +166,7 @@ def view_extent(coords: np.ndarray, prior_centre: np.ndarray) -> list[float]:
 
 
 def reference_points(extent: list[float]) -> np.ndarray:
-    """20 fixed points (20, 2) of the plane: a 5 x 4 grid over the inner 80 % of the view, rounded to 1/1000."""
+    """The 20 fixed points (20, 2) of the plane: a 5 x 4 grid over the inner 80 % of the view, rounded to 1/1000."""
     x0, x1, y0, y1 = extent
     xs = np.linspace(x0 + 0.1 * (x1 - x0), x1 - 0.1 * (x1 - x0), 5)
     ys = np.linspace(y0 + 0.1 * (y1 - y0), y1 - 0.1 * (y1 - y0), 4)
@@ -272,6 +271,32 @@ def save_still(path: Path, coords, labels, extent, images, n_side: int, z_dim: i
     return save_figure(fig, path)
 
 
+def store(trainer, layers, extra, z_check, exact_check):
+    """Pack the decoder's layers (in the first of :data:`WEIGHT_DTYPES` precise enough) followed by ``extra``.
+
+    Each candidate is loaded back into ``trainer`` and decoded at the codes ``z_check`` (M, D_z); its error is
+    the largest absolute difference from ``exact_check`` (:func:`decode_all` of the full-precision decoder).
+
+    Returns:
+        ``(blob, table, dtype, error, error16)``: the bytes and table of :func:`pack`, the dtype used, its error
+        and the error of float16 weights, each error a dict over ``mean``, ``eta`` and ``logits``.
+    """
+    named = [(name, a) for k, (W, b) in enumerate(layers) for name, a in ((f"W{k}", W), (f"b{k}", b))]
+    error16 = None
+    for dtype in WEIGHT_DTYPES:
+        blob, table = pack([(name, a.astype(dtype)) for name, a in named] + list(extra))
+        set_decoder_layers(trainer, layers_from(unpack(blob, table)))  # the decoder the browser will run
+        stored = decode_all(trainer, z_check)
+        set_decoder_layers(trainer, layers)
+        error = {key: float(np.max(np.abs(stored[key] - exact_check[key]))) for key in ("mean", "eta", "logits")}
+        if dtype == "float16":
+            error16 = error
+        if max(error["mean"], error["eta"]) <= TOLERANCE / 2:  # half the tolerance: room for the browser's sums
+            return blob, table, dtype, error, error16
+    raise ExportError(f"even float32 weights change the decoded images by up to "
+                      f"{max(error['mean'], error['eta']):.2g} (more than {TOLERANCE / 2})")
+
+
 def export_decoder(checkpoint: str | Path, out_dir: str | Path, data_root: str | Path | None = None,
                    made_by: str | None = None) -> dict:
     """Write decoder.bin, decoder.json, reference.npz and still.png of a checkpoint into ``out_dir``.
@@ -318,30 +343,15 @@ def export_decoder(checkpoint: str | Path, out_dir: str | Path, data_root: str |
     check = np.concatenate([points, grid, plane["coords"][:: max(1, len(mu) // 500)]])
     exact_check = decode_all(trainer, to_z(check))
 
-    layer_arrays = [(name, a) for k, (W, b) in enumerate(layers) for name, a in ((f"W{k}", W), (f"b{k}", b))]
     codes = [("codes", plane["coords"].astype(np.float32)), ("labels", labels.astype(np.uint8))]
-    error16 = None
-    for dtype in WEIGHT_DTYPES:
-        blob, table = pack([(name, a.astype(dtype)) for name, a in layer_arrays] + codes)
-        set_decoder_layers(trainer, layers_from(unpack(blob, table)))  # the decoder the browser will run
-        quantised = decode_all(trainer, to_z(check))
-        set_decoder_layers(trainer, layers)
-        error = {key: float(np.max(np.abs(quantised[key] - exact_check[key]))) for key in ("mean", "eta", "logits")}
-        if dtype == "float16":
-            error16 = error
-        if max(error["mean"], error["eta"]) <= TOLERANCE / 2:  # half the tolerance: room for the browser's sums
-            break
-    else:
-        raise ExportError(f"even float32 weights change the decoded images by up to "
-                          f"{max(error['mean'], error['eta']):.2g} (more than {TOLERANCE / 2})")
+    blob, table, dtype, error, error16 = store(trainer, layers, codes, to_z(check), exact_check)
+
     if len(blob) > MAX_BYTES:
         raise ExportError(f"the export would take {len(blob):,} bytes, more than {MAX_BYTES:,}: a decoder this "
                           f"large is too slow to download for the page; use a smaller --hidden width")
-
     run = run_summary(config, checkpoint, n_train, len(x_test))
     meta = {
         "format": FORMAT,
-        "title": f"D_z = {z_dim}",
         "file": "decoder.bin",
         "bytes": len(blob),
         "sha256": hashlib.sha256(blob).hexdigest(),
