@@ -20,6 +20,12 @@ GRAD_HINT = ("write the function with autograd.numpy (import autograd.numpy as n
 LINEAR_DECODER_INPUTS = ("x", "mu", "log_var", "eps", "W", "b")
 
 
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
 def _select(out, index):
     """``out[index]`` for a tuple result (``index`` None: ``out`` itself)."""
     return out if index is None else out[index]
@@ -88,7 +94,8 @@ def autograd_grads(track, function, inputs: dict, wrt, index=None, linear_decode
         def scalar(value, key=key):
             return _select(f(**{**inputs, key: value}), index).sum()
         at = np.asarray(inputs[key]) if keep_dtype else np.asarray(inputs[key], dtype=np.float64)
-        g = _grad_or_fail(scalar, at, getattr(function, "__name__", "the function"), key)
+        with np.errstate(over="ignore") if keep_dtype else _nothing():  # autograd's tanh VJP, cosh(l)^2, overflows
+            g = _grad_or_fail(scalar, at, getattr(function, "__name__", "the function"), key)  # (harmlessly) in float32
         grads[key] = np.asarray(_value(g)) if keep_dtype else np.asarray(_value(g), dtype=np.float64)
     return grads
 
