@@ -1,19 +1,24 @@
-"""Frozen reference data: the cases of :mod:`grader.cases` evaluated by ``solutions/`` and saved to
-``grader/reference.npz``, which the grader reads (it never imports the solutions).
+"""Frozen reference data: the cases of :mod:`grader.cases` evaluated by the reference solutions and saved to
+``grader/reference.npz``, which the grader reads (it never imports the solutions), with a text manifest beside it,
+``grader/reference.manifest``: one line per stored array (name, shape, SHA-256), so that a review shows which
+cases changed.
 
-    python -m grader.reference --write    # after changing a solution or a case
-    python -m grader.reference --check    # exit 1 if the frozen data are stale
+    python -m grader.reference --write              # after changing a solution or a case (instructors)
+    python -m grader.reference --write --seed 917   # fresh inputs for every case (grading with secret inputs)
+    python -m grader.reference --check              # exit 1 if the frozen data are stale
 
-``tests/test_reference_data.py`` runs the check, so stale data fail the project's tests.
+Each case's inputs come from a generator seeded by ``--seed`` and the case's own name, so adding, removing or
+renaming one case never changes another's inputs.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import os
 import sys
-import tempfile
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +28,17 @@ import numpy as np
 from .cases import CASES
 
 REFERENCE_FILE = Path(__file__).with_name("reference.npz")
-SEED = 20140101  # inputs of case i come from default_rng([SEED, i])
+SEED = 20140101  # inputs of case "name" come from default_rng([SEED, crc32(name)])
+
+
+def manifest_path(path: Path) -> Path:
+    """The text manifest that goes with the reference data ``path``."""
+    return Path(path).with_suffix(".manifest")
+
+
+def case_rng(name: str, seed: int = SEED) -> np.random.Generator:
+    """The generator of the inputs of case ``name``: seeded by ``seed`` and the name alone."""
+    return np.random.default_rng([seed, zlib.crc32(name.encode())])
 
 
 @dataclass(frozen=True)
@@ -35,29 +50,40 @@ class Reference:
     outputs: dict
 
 
-def generate(solutions="solutions") -> dict[str, np.ndarray]:
+def generate(solutions="solutions", seed: int = SEED) -> dict[str, np.ndarray]:
     """Run every case with the reference NumPy track and return the flat ``{"<case>:in:<k>": array}`` dict."""
     from vaekit.submission import Track
 
     track = Track(solutions, "numpy_ag")
     data: dict[str, np.ndarray] = {}
-    for i, (name, case) in enumerate(sorted(CASES.items())):
-        inputs = case.build(np.random.default_rng([SEED, i]))
+    for name, case in sorted(CASES.items()):
+        inputs = case.build(case_rng(name, seed))
         outputs = case.reference(track, **inputs)
         data.update({f"{name}:in:{k}": np.asarray(v, dtype=np.float64) for k, v in inputs.items()})
         data.update({f"{name}:out:{k}": np.asarray(v, dtype=np.float64) for k, v in outputs.items()})
     return data
 
 
-def write(path: Path = REFERENCE_FILE) -> None:
-    """Generate and save atomically (temp file + rename), so an interrupted run leaves the old file intact."""
+def manifest(data: dict[str, np.ndarray]) -> str:
+    """One line per array, sorted: ``name  shape  sha256`` (of the float64 bytes), for reviews and diffs."""
+    lines = []
+    for name in sorted(data):
+        arr = np.ascontiguousarray(np.asarray(data[name], dtype=np.float64))
+        shape = "x".join(map(str, arr.shape)) or "scalar"
+        lines.append(f"{name}  {shape}  {hashlib.sha256(arr.tobytes()).hexdigest()[:16]}")
+    return "\n".join(lines) + "\n"
+
+
+def write(path: Path = REFERENCE_FILE, solutions="solutions", seed: int = SEED) -> None:
+    """Generate and save atomically, with the manifest beside it (an interrupted run leaves the old files)."""
+    from vaekit.io import atomic_open, write_text
+
+    data = generate(solutions, seed)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **generate())
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
+    np.savez_compressed(buffer, **data)
+    with atomic_open(path, "wb") as handle:
         handle.write(buffer.getvalue())
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    write_text(manifest_path(path), manifest(data))
 
 
 def stale_entries(path: Path = REFERENCE_FILE, rtol: float = 1e-12) -> list[str]:
@@ -88,19 +114,23 @@ def _load(path: str) -> dict[str, Reference]:
 
 
 def reference(name: str) -> Reference:
-    """The frozen case ``name`` (see :data:`grader.cases.CASES`)."""
-    return _load(str(REFERENCE_FILE))[name]
+    """The frozen case ``name`` (see :data:`grader.cases.CASES`), from ``grader/reference.npz`` or the file named
+    by the environment variable VAEKIT_REFERENCE (reference data drawn with another seed)."""
+    return _load(os.environ.get("VAEKIT_REFERENCE") or str(REFERENCE_FILE))[name]
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader.reference", description=__doc__.split("\n\n")[0])
     group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--write", action="store_true", help="regenerate grader/reference.npz from solutions/")
+    group.add_argument("--write", action="store_true", help="regenerate the reference data from the solutions")
     group.add_argument("--check", action="store_true", help="exit 1 if grader/reference.npz is stale")
+    parser.add_argument("--seed", type=int, default=SEED, help=f"seed of every case's inputs (default {SEED})")
+    parser.add_argument("--out", type=Path, default=REFERENCE_FILE, help="where to write (default grader/reference.npz)")
+    parser.add_argument("--solutions", default="solutions", help="the reference solutions (default solutions/)")
     args = parser.parse_args(argv)
     if args.write:
-        write()
-        print(f"wrote {REFERENCE_FILE}")
+        write(args.out, args.solutions, args.seed)
+        print(f"wrote {args.out} and {manifest_path(args.out).name}")
         return 0
     stale = stale_entries()
     for name in stale:

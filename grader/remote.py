@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from .cgroups import WorkerCgroup
 from .sandbox import Launch, Limits, launch
 from .worker import wire
 
@@ -124,9 +125,11 @@ class Worker:
         try:
             self.launch = launch(self.target, self.track, self.mode, self.limits, fds=(req_r, rep_w))
             self.sandboxed = self.launch.sandboxed
+            self.cgroup = WorkerCgroup.create(self.limits.memory_mb * 2**20, self.limits.nproc)
             self.proc = subprocess.Popen(self.launch.argv, env=self.launch.env, cwd=self.launch.cwd,
                                          stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
-                                         pass_fds=(req_r, rep_w), start_new_session=True, close_fds=True)
+                                         pass_fds=(req_r, rep_w), start_new_session=True, close_fds=True,
+                                         preexec_fn=self.cgroup.enter if self.cgroup else None)
         except BaseException:
             for fd in (req_r, req_w, rep_r, rep_w, out_r, out_w):
                 os.close(fd)
@@ -205,6 +208,9 @@ class Worker:
                 os.close(fd)
             except OSError:
                 pass
+        if getattr(self, "cgroup", None) is not None:
+            self.cgroup.remove()
+            self.cgroup = None
         for path in self.launch.cleanup if self.launch else ():
             import shutil
 
@@ -452,7 +458,7 @@ class Workers:
             text, total = text + out, total + n
             if worker.alive():
                 try:
-                    problems += [str(p) for p in worker._exchange({"op": "end"}, 30.0)]
+                    problems += [str(p) for p in worker._exchange({"op": "end"}, 10.0)]
                 except Exception:  # noqa: BLE001 - a worker that cannot answer this has already been judged
                     pass
         return problems, text, total

@@ -34,7 +34,7 @@ WORKER_DIR = Path(__file__).resolve().parent / "worker"
 MOUNT = "/opt/vaekit"  # the worker package appears as /opt/vaekit/vaekit_worker
 SUBMISSION = "/submission"
 MODES = ("auto", "require", "off")  # --sandbox: bwrap if it works; bwrap or refuse; never (plain subprocess)
-UID_BASE = 61_000  # unprivileged user ids for workers started by root: UID_BASE + (pid % 1000)
+UID_BASE, UID_SPAN = 61_000, 20_000  # unprivileged user ids for workers started by root: one not in use, at random
 
 BOOT = ("import sys; sys.path.insert(0, {path!r}); import runpy; "
         "runpy.run_module('vaekit_worker', run_name='__main__', alter_sys=True)")
@@ -83,6 +83,23 @@ def bwrap_works() -> tuple[bool, str]:
     if proc.returncode != 0:
         return False, f"bwrap cannot create namespaces here: {proc.stderr.decode(errors='replace').strip()[:300]}"
     return True, ""
+
+
+def free_uid() -> int:
+    """A user id in [UID_BASE, UID_BASE + UID_SPAN) that no process on this machine runs as: each worker's own, so
+    its process limit (RLIMIT_NPROC counts per user) is not shared with another worker's."""
+    import secrets
+
+    used = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            used.add(int(status.read_text().split("Uid:")[1].split()[0]))
+        except (OSError, IndexError, ValueError):
+            continue
+    while True:
+        uid = UID_BASE + secrets.randbelow(UID_SPAN)
+        if uid not in used:
+            return uid
 
 
 def _system_binds() -> list[str]:
@@ -136,7 +153,7 @@ def launch(submission: Path, track: str, mode: str, limits: Limits, fds: tuple[i
         raise SandboxUnavailable(f"cannot grade in a sandbox: {why}. Install bubblewrap, or pass --unsafe to grade "
                                  "in a plain subprocess (only for code you trust)")
     root = os.geteuid() == 0
-    uid = UID_BASE + os.getpid() % 1000 if root else None
+    uid = free_uid() if root else None
     env = worker_env()
     limits_config = limits.as_config()
     if uid is None:  # RLIMIT_NPROC counts every process of the user: only a user id of the worker's own can take it

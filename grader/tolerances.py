@@ -34,6 +34,16 @@ F32_EPS = 2.0**-23
 CB_TAYLOR_WINDOW = 1e-2
 CB32_VALUE_RTOL = 1e-6  # log C and log p in float32: well conditioned (a few F32_EPS)
 CB32_VALUE_ATOL = 1e-6
+
+
+def cb32_log_prob_atol(x, logits):
+    """Absolute tolerance of a float32 log p(x | l) = x l - log(1 + e^l) + log C(l), per entry: its terms are of
+    size |x l| + |l| each and cancel (x = 0.95, l = 100: 95 - 100 + 4.6), so float32 rounding of the terms, a few
+    F32_EPS of their size, is what a correct float32 implementation can reach."""
+    import numpy as np
+
+    x, logits = np.asarray(x, dtype=np.float64), np.asarray(logits, dtype=np.float64)
+    return CB32_VALUE_ATOL + 4 * F32_EPS * (np.abs(x * logits) + np.abs(logits) + 1.0)
 CB32_LOG_NORM_GRAD_ATOL = 2.0 * F32_EPS / CB_TAYLOR_WINDOW  # 2.4e-5
 CB32_MEAN_ATOL = 2.5 * F32_EPS / CB_TAYLOR_WINDOW  # 3.0e-5
 CB32_MEAN_GRAD_ATOL = 3.0 * F32_EPS / CB_TAYLOR_WINDOW**2  # 3.6e-3

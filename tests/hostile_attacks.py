@@ -231,6 +231,15 @@ for path in ("{KIT}/grader", "{PEER}", "{OUT}", "/submission/pytorch"):
     hog = numpy.ones(2**31)  # 16 GB
     return hog[:len(mu)]
 """, "kl_lost", frozenset({"error"}), "memory"),
+    Attack("memory_fan_out", "exhaust", "kl", """    import os
+    for _ in range(4):  # four processes of 1 GB each: each under the per-process limit, together over it
+        if os.fork() == 0:
+            block = bytearray(2**30)
+            block[::4096] = b"x" * len(block[::4096])
+            import time
+            time.sleep(30)
+            os._exit(0)
+""" + WRONG_KL, "kl_lost", frozenset({"failed", "error"})),
     Attack("fork_bomb", "exhaust", "kl", """    import os
     children = 0
     for _ in range(10000):

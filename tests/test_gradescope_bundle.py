@@ -99,3 +99,17 @@ def test_an_empty_submission_still_gets_a_results_file(bundle, tmp_path):
     root = _autograder(tmp_path, bundle)
     results = _run(root)
     assert results["score"] == 0 and "could not grade" in results["output"]
+
+
+def test_a_secret_reference_seed_gives_the_bundle_reference_inputs_the_handout_lacks(tmp_path):
+    import numpy as np
+
+    from grader.reference import REFERENCE_FILE
+
+    path = build_bundle(tmp_path / "secret.zip", exercises="3.1", reference_seed=917)
+    with zipfile.ZipFile(path) as zf:
+        zf.extract("kit/grader/reference.npz", tmp_path)
+        assert "kit/grader/reference.manifest" in zf.namelist()
+    with np.load(tmp_path / "kit" / "grader" / "reference.npz") as secret, np.load(REFERENCE_FILE) as public:
+        assert set(secret.files) == set(public.files)
+        assert not np.array_equal(secret["kl/random:in:mu"], public["kl/random:in:mu"])

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -151,3 +152,22 @@ def test_control_characters_never_reach_a_message():
     board.record("grader/x.py::t", "error", "your code raised ValueError: \x1b[2J\x1b[8mfake table\x07\nline two\tok")
     message = board.tests["grader/x.py::t"].message
     assert "\x1b" not in message and "\x07" not in message and "\nline two\tok" in message
+
+
+def test_a_workers_cgroup_caps_the_memory_of_all_its_processes_together():
+    from grader.cgroups import WorkerCgroup
+
+    group = WorkerCgroup.create(memory_bytes=300 * 2**20, pids=16)
+    if group is None:
+        pytest.skip("no writable cgroup file system here (needs root); only per-process limits apply")
+    try:
+        # two processes of 200 MB each: each under any per-process limit, together over the group's 300 MB
+        hog = ("import os, sys, time\nos.fork()\nblock = bytearray(200 * 2**20)\nblock[::4096] = b'x' * len(block[::4096])\n"
+               "time.sleep(2)\nprint('survived', flush=True)\n")
+        proc = subprocess.run([sys.executable, "-c", hog], preexec_fn=group.enter, timeout=120, capture_output=True,
+                              text=True)
+        time.sleep(3)  # the forked one, if it lives, prints before this
+        assert proc.stdout.count("survived") < 2, "both 200 MB processes survived a 300 MB cap"
+    finally:
+        group.remove()
+    assert not any(folder.exists() for folder in group.folders)

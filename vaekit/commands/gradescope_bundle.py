@@ -15,7 +15,7 @@ def run(args: argparse.Namespace) -> int:
         exercise_ids(args.exercises)
         path = build_bundle(args.out, exercises=args.exercises, timeout=args.timeout,
                             total_timeout=args.total_timeout, seed=args.seed, flat_track=args.flat_track,
-                            unsafe=args.unsafe)
+                            unsafe=args.unsafe, reference_seed=args.reference_seed)
     except (HandoutError, ValueError) as err:
         print(f"vaekit gradescope-bundle: {err}", file=sys.stderr)
         return 2
@@ -29,5 +29,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("gradescope-bundle", help="build the Gradescope autograder zip",
                               description=__doc__)
     p.add_argument("out", help="the zip file to write, e.g. autograder.zip")
+    p.add_argument("--reference-seed", type=int, metavar="N",
+                   help="draw the inputs of the grader's reference data from this secret seed (the handout's are "
+                   "public, so a student could look their outputs up); needs the solutions")
     add_grading_options(p)
     p.set_defaults(func=run)

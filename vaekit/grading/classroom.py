@@ -103,12 +103,17 @@ def grade_one(student: str, path: Path, out: Path, opts: GradingOptions, regrade
                {r["id"]: r["score"] for r in board.per_exercise()})
 
 
+def _cell(text: str) -> str:
+    """A student's name as a spreadsheet shows it: a leading = + - @ would start a formula, so it gets a quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def gradebook_csv(rows: list[Row], ids: list[str]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", "score", "max_score", "status", "seconds", *ids])
     for row in sorted(rows, key=lambda r: r.student):
-        writer.writerow([row.student, row.score, row.max_score, row.status, row.seconds,
+        writer.writerow([_cell(row.student), row.score, row.max_score, _cell(row.status), row.seconds,
                          *(row.exercises.get(i, 0.0) for i in ids)])
     return buffer.getvalue()
 

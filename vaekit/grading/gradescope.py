@@ -71,12 +71,17 @@ def run_options(exercises: str | None, timeout: float, total_timeout: float, see
 
 
 def build_bundle(out: Path, exercises: str | None = None, timeout: float = 60.0, total_timeout: float = 900.0,
-                 seed: int = 0, flat_track: str = "numpy_ag", root: Path = ROOT, unsafe: bool = False) -> Path:
+                 seed: int = 0, flat_track: str = "numpy_ag", root: Path = ROOT, unsafe: bool = False,
+                 reference_seed: int | None = None) -> Path:
     """Write the autograder zip ``out``: setup.sh and run_autograder at its root, the kit in ``kit/``."""
     out = Path(out)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "bundle"
         build_kit(folder / "kit", hidden=True, root=root)
+        if reference_seed is not None:  # reference inputs the handout does not hold: no lookup table can pass
+            from grader.reference import write as write_reference
+
+            write_reference(folder / "kit" / "grader" / "reference.npz", root / "solutions", reference_seed)
         (folder / "setup.sh").write_text(SETUP.format(torch_specs=torch_specs(root)))
         run = folder / "run_autograder"
         run.write_text(RUN.format(options=run_options(exercises, timeout, total_timeout, seed, flat_track, unsafe)))

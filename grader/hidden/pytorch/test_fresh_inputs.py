@@ -23,6 +23,7 @@ def cb_log_prob_independent(x, logits):
 
 
 @pytest.mark.ext1_1
+@pytest.mark.core  # values on inputs the handout does not hold: no lookup table passes
 def test_log_normal_diag_on_fresh_inputs(torch_track, rng):
     x, mu, log_var = rng.normal(size=(3, 6, 4)), rng.normal(size=(6, 4)), rng.uniform(-5, 5, size=(6, 4))
     expected = -0.5 * np.sum(LOG_2PI + log_var + (x - mu) ** 2 / np.exp(log_var), axis=-1)
@@ -32,6 +33,7 @@ def test_log_normal_diag_on_fresh_inputs(torch_track, rng):
 
 
 @pytest.mark.ext2_2
+@pytest.mark.core  # values on inputs the handout does not hold: no lookup table passes
 def test_cb_log_prob_on_fresh_inputs(torch_track, rng):
     x, logits = rng.uniform(size=(5, 12)), rng.normal(0, 3, size=(2, 5, 12))
     got = call("cb_log_prob", torch_track.continuous_bernoulli.cb_log_prob, _t(x), _t(logits))
@@ -40,6 +42,7 @@ def test_cb_log_prob_on_fresh_inputs(torch_track, rng):
 
 
 @pytest.mark.ext3_1
+@pytest.mark.core  # values on inputs the handout does not hold: no lookup table passes
 def test_kl_on_fresh_inputs(torch_track, rng):
     mu, log_var = rng.normal(0, 2, size=(7, 5)), rng.uniform(-8, 8, size=(7, 5))
     expected = 0.5 * np.sum(mu**2 + np.exp(log_var) - log_var - 1, axis=-1)
@@ -48,6 +51,7 @@ def test_kl_on_fresh_inputs(torch_track, rng):
 
 
 @pytest.mark.ext5_1
+@pytest.mark.core  # values on inputs the handout does not hold: no lookup table passes
 def test_elbo_on_fresh_inputs(torch_track, rng):
     k, b, d_z, d_x = 4, 3, 2, 5
     x, mu, log_var = rng.uniform(size=(b, d_x)), rng.normal(size=(b, d_z)), rng.uniform(-2, 1, size=(b, d_z))
