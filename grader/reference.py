@@ -1,10 +1,13 @@
-"""Frozen reference data: the cases of :mod:`grader.cases` evaluated by ``solutions/`` and saved to
-``grader/reference.npz``, which the grader reads (it never imports the solutions).
+"""Frozen reference data: the cases of :mod:`grader.cases` evaluated by the reference solutions and saved to
+``grader/reference.npz``, which the grader reads (it never imports the solutions, and the student handout,
+which has none, grades from this file alone).
+
+In the instructors' copy of the kit, which holds the solutions:
 
     python -m grader.reference --write    # after changing a solution or a case
     python -m grader.reference --check    # exit 1 if the frozen data are stale
 
-``tests/test_reference_data.py`` runs the check, so stale data fail the project's tests.
+and the kit's own tests run the check, so stale data fail them.
 """
 
 from __future__ import annotations
