@@ -48,7 +48,9 @@ echo "  - the docs tools, MkDocs Material and MathJax: about 100 MB"
 echo "  The first time this downloads everything and takes several minutes; later setups reuse pip's cache."
 
 log=.venv/setup-pip.log
-pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+# --no-compile: Python compiles each module when it is first imported; compiling all of PyTorch up front
+# would only make the install slower.
+pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-compile)
 start=$SECONDS
 if "${pip[@]}" -e ".[$extras]" >"$log" 2>&1; then
   installed="${extras//,/ }"

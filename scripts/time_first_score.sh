@@ -7,7 +7,7 @@
 # Usage: bash scripts/time_first_score.sh [REPO]   (REPO: a path or URL to clone; default: this checkout's
 #                                                   committed HEAD)
 # pip's cache is used as it is: run once before to warm it (the target, under 3 minutes, is for a warm cache).
-# The full output of grade.sh is kept in the temporary folder's grade.log, printed when grade.sh fails.
+# The full output of grade.sh, time-stamped, is kept in build/time-first-score.log of this checkout.
 set -euo pipefail
 
 src="${1:-$(cd "$(dirname "$0")/.." && pwd)}"
@@ -27,6 +27,8 @@ status=0
 done >"$tmp/grade.log" || status=$?
 t1=$(date +%s.%N)
 
+here="$(cd "$(dirname "$0")/.." && pwd)"
+mkdir -p "$here/build" && cp "$tmp/grade.log" "$here/build/time-first-score.log"
 setup_line=$(grep -m1 "setup: done" "$tmp/grade.log" || true)
 echo "time-first-score: setup finished at ${setup_line:-(no 'setup: done' line)}"
 tail -n 25 "$tmp/grade.log"
