@@ -33,6 +33,14 @@ def main() -> int:
 
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"== grading benchmark: {os.cpu_count()} cores, load average {load}")
+    import subprocess
+
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "grader", "--target", "solutions", "-q",
+                           "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    print(f"   pytest grader --target solutions (both tracks, as a student runs it): {seconds:.1f} s "
+          f"(target <= 8 s); exit status {proc.returncode}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         one = shutil.copytree(ROOT / "solutions", tmp / "one", ignore=shutil.ignore_patterns("__pycache__"))

@@ -313,3 +313,153 @@ def _(t, x, eps, **flat):
     state = t.optim.adam_init(flatten(params)[0])
     new_params, state, loss = t.iwae_train.iwae_train_step(params, state, x, eps, lr=0.01)
     return {"loss": np.array(loss), **tree_to_flat(new_params, "new_params")}
+
+
+# --- Wider checks of the NumPy track (grader/numpy_ag): float32, state carried between calls, noise -----------
+# Their names start with "wider/" and sort after every case above; their inputs come from a generator seeded by
+# the case's own name (not by its place in the sorted list), so that cases added later, by either track, leave
+# these inputs unchanged.
+def _wider(name: str, build: Callable[[np.random.Generator], dict]):
+    import zlib
+
+    return case(name, lambda _rng: build(np.random.default_rng([SEED_WIDER, zlib.crc32(name.encode())])))
+
+
+SEED_WIDER = 20240610
+
+
+def _f32_points() -> np.ndarray:
+    """Float32 logits on both sides of the Taylor window 1e-2 (and at it, +- 3 ulps), between 1e-3 and the
+    window (where a window that is too small loses the gradient), at 0, tiny, moderate and saturated logits."""
+    w = np.float32(1e-2)
+    edge = [w]
+    for direction in (np.float32(0.0), np.float32(1.0)):
+        p = w
+        for _ in range(3):
+            p = np.nextafter(p, direction)
+            edge.append(p)
+    inner = [1.02e-3, 1.05e-3, 1.1e-3, 1.2e-3, 1.35e-3, 1.5e-3, 1.75e-3, 2e-3, 2.5e-3, 3e-3, 4e-3, 5e-3, 7e-3,
+             9.9e-3]
+    other = [0.0, 1e-8, 1e-6, 1e-4, 9.99e-4, 1.01e-2, 2e-2, 0.1, 0.5, 2.0, 5.0, 20.0, 30.0, 80.0, 100.0]
+    pos = np.array(edge + inner + other, dtype=np.float32)
+    return np.concatenate([pos, -pos[pos > 0]]).astype(np.float64)
+
+
+def _cb_f32_inputs(rng):
+    logits = _f32_points()
+    x = rng.uniform(size=logits.shape).astype(np.float32).astype(np.float64)
+    x[:3] = [0.0, 1.0, 0.5]
+    return {"logits": logits, "x": x}
+
+
+@_wider("wider/cb_float32", _cb_f32_inputs)
+def _(t, logits, x):
+    cb = t.continuous_bernoulli
+    log_prob = lambda logits: cb.cb_log_prob(x[:, None], logits[:, None])  # noqa: E731  (one pixel per point)
+    return {"log_norm": cb.cb_log_norm(logits), "mean": cb.cb_mean(logits), "log_prob": log_prob(logits),
+            **{f"log_norm_{k}": v for k, v in _grads(cb.cb_log_norm, {"logits": logits}, ("logits",)).items()},
+            **{f"mean_{k}": v for k, v in _grads(cb.cb_mean, {"logits": logits}, ("logits",)).items()},
+            **{f"log_prob_{k}": v for k, v in _grads(log_prob, {"logits": logits}, ("logits",)).items()}}
+
+
+DEEP_SIZES = {"x_dim": 6, "hidden_dims": (5, 4), "z_dim": 3}
+
+
+def _deep_net_inputs(rng, k=3, b=4):
+    from .pytrees import random_vae_params
+
+    params = random_vae_params(rng, **DEEP_SIZES)
+    x = rng.uniform(size=(b, DEEP_SIZES["x_dim"]))
+    return {**tree_to_flat(params, "params"), "x": x, "eps": rng.normal(size=(k, b, DEEP_SIZES["z_dim"]))}
+
+
+@_wider("wider/networks_two_hidden_layers", _deep_net_inputs)
+def _(t, x, eps, **flat):
+    params = flat_to_tree(flat, "params")
+    mu, log_var = t.networks.encode(params["encoder"], x)
+    z = mu + np.exp(0.5 * log_var) * eps
+    elbo, log_lik, kl = t.networks.vae_forward(params, x, eps)
+    return {"mu": mu, "log_var": log_var, "z": z, "logits": t.networks.decode(params["decoder"], z),
+            "elbo": elbo, "log_lik": log_lik, "kl": kl}
+
+
+def _two_steps_inputs(rng, k=2):
+    inputs = _net_inputs(rng, k=k, b=4)
+    inputs["eps2"] = rng.normal(size=inputs["eps"].shape)
+    return inputs
+
+
+def _two_adam_steps(t, step, loss_of, x, eps, eps2, flat):
+    """Two calls of ``step`` (train_step or iwae_train_step) with eps, then eps2: the loss, the gradient of
+    the loss, the Adam state and the parameters after each."""
+    from autograd import grad
+    from autograd.misc import flatten
+
+    params = flat_to_tree(flat, "params")
+    theta, unflatten = flatten(params)
+    state = t.optim.adam_init(theta)
+    out = {}
+    for i, e in enumerate((eps, eps2), start=1):
+        theta, unflatten = flatten(params)
+        out[f"grad_{i}"] = grad(lambda th: loss_of(unflatten(th), x, e))(theta)
+        params, state, loss = step(params, state, x, e, lr=0.01)
+        out.update({f"loss_{i}": np.array(loss), f"m_{i}": state["m"], f"v_{i}": state["v"],
+                    f"t_{i}": np.array(state["t"]), f"theta_{i}": flatten(params)[0]})
+    return out
+
+
+@_wider("wider/train_step_twice", _two_steps_inputs)
+def _(t, x, eps, eps2, **flat):
+    def loss(params, x, eps):
+        return -np.mean(t.networks.vae_forward(params, x, eps)[0])
+    return _two_adam_steps(t, t.optim.train_step, loss, x, eps, eps2, flat)
+
+
+@_wider("wider/iwae_train_step_twice", partial(_two_steps_inputs, k=5))
+def _(t, x, eps, eps2, **flat):
+    def loss(params, x, eps):
+        mu, log_var = t.networks.encode(params["encoder"], x)
+        return -np.mean(t.iwae.iwae_log_px(x, mu, log_var, eps, lambda z: t.networks.decode(params["decoder"], z)))
+    return _two_adam_steps(t, t.iwae_train.iwae_train_step, loss, x, eps, eps2, flat)
+
+
+# Draws of eps for the expected value and variance of evaluate's estimate (per image), in chunks of this many.
+EVALUATE_DRAWS = (40, 10_000)
+
+
+def _evaluate_noisy_inputs(rng):
+    inputs = _net_inputs(rng, k=1, b=10)
+    del inputs["eps"]
+    return inputs
+
+
+@_wider("wider/evaluate_noisy", _evaluate_noisy_inputs)
+def _(t, x, **flat):
+    # evaluate(params, x, rng, n_samples=K) estimates the mean over the N images of E_eps[ELBO(x_n)]; each image
+    # has its own K draws, so its variance is sum_n Var_1(ELBO(x_n)) / (K N^2) with Var_1 the single-draw variance
+    params = flat_to_tree(flat, "params")
+    rng = np.random.default_rng(SEED_WIDER)
+    n_chunks, m = EVALUATE_DRAWS
+    z_dim = NET_SIZES["z_dim"]
+    draws = np.concatenate([t.networks.vae_forward(params, np.broadcast_to(x, (m, *x.shape)).reshape(-1, x.shape[1]),
+                                                   rng.normal(size=(1, m * len(x), z_dim)))[0].reshape(m, len(x))
+                            for _ in range(n_chunks)])  # (M, N) single-draw ELBOs
+    n_draws = len(draws)
+    per_image_var = draws.var(axis=0, ddof=1)
+    return {"expected_elbo": np.mean(draws), "expected_elbo_se": np.sqrt(per_image_var.sum() / len(x) ** 2 / n_draws),
+            "single_draw_variance": per_image_var.sum() / len(x) ** 2,
+            "expected_kl": np.mean(t.networks.vae_forward(params, x, np.zeros((1, len(x), z_dim)))[2])}
+
+
+# Batches of eps for the expected encoder gradient (pathwise, K = 200 per batch) of 10.4's unbiasedness check.
+ENCODER_GRAD_DRAWS = (100, 200)
+
+
+@_wider("wider/encoder_gradient_expected", lambda rng: {**_net_inputs(rng, k=1, b=4), "baseline": rng.normal(0, 3, size=4)})
+def _(t, x, eps, baseline, **flat):
+    params = flat_to_tree(flat, "params")
+    rng = np.random.default_rng(SEED_WIDER + 1)
+    n_batches, k = ENCODER_GRAD_DRAWS
+    draws = np.array([t.estimators.encoder_gradient(params, x, rng.normal(size=(k, *eps.shape[1:])), "pathwise")
+                      for _ in range(n_batches)])
+    return {"expected": draws.mean(axis=0), "expected_se": draws.std(axis=0, ddof=1) / np.sqrt(n_batches)}

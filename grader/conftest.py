@@ -241,13 +241,13 @@ def pytest_sessionfinish(session, exitstatus):
     workers.close()  # every worker, and everything it started, ends here
     paths = {k: config.getoption(f"--results-{k}") for k in ("json", "plain", "csv")}
     if any(paths.values()):
-        from vaekit.grading.report import write_reports
+        from grader.reports import write_reports
 
         write_reports(board, elapsed, results_json=paths["json"], results_plain=paths["plain"],
                       results_csv=paths["csv"], extra={"grader_seed": config.getoption("--grader-seed"),
                                                        "sandboxed": sandboxed})
     if config.stash[_STATE]["seed_report"] is not None:
-        from vaekit.grading.files import write_json
+        from vaekit.io import save_json as write_json
 
         write_json(config.getoption("--seed-report"), config.stash[_STATE]["seed_report"])
 

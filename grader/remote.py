@@ -32,6 +32,7 @@ from .sandbox import Launch, Limits, launch
 from .worker import wire
 
 OUTPUT_KEEP = 4000  # characters of a test's printed output kept for its message
+IMPORT_TIME = 20.0  # seconds an import of a module of the graded code may take at least
 IMPORT_DEATHS = 2  # times importing a module may end the worker before calls into it are no longer tried
 
 
@@ -147,8 +148,8 @@ class Worker:
             raise WorkerRetired(f"importing {self.track}/{module}.py ended the worker process {IMPORT_DEATHS} times "
                                 "(code at the top level of the file, or of __init__.py, that exits or crashes); "
                                 "its tests are not run")
-        try:
-            self.request({"op": "import", "module": module}, timeout)
+        try:  # an import may take a few seconds on a busy machine, whatever the test's own limit
+            self.request({"op": "import", "module": module}, max(timeout, IMPORT_TIME))
         except WorkerCrashed:
             self.import_deaths[module] = self.import_deaths.get(module, 0) + 1
             raise

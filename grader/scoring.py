@@ -6,7 +6,7 @@ rest, each group split evenly, hidden tests included. An exercise whose core tes
 plus the shares of its other tests that pass (partial credit for what is genuinely right, e.g. correct values but
 NaN gradients at one point). An exercise with a failing core test keeps at most ``WRONG_CAP`` of its points,
 however many of its other tests pass. An exercise without core tests splits its points evenly. A test whose student code still raises NotImplementedError is
-"not attempted", not a crash. The score table and every report (see :mod:`vaekit.grading.report`) are built
+"not attempted", not a crash. The score table and every report (see :mod:`grader.reports`) are built
 from a :class:`Scoreboard`, in the pytest process or, when a submission is graded in a sandbox, in the
 parent process from the per-test records the child sent.
 """

@@ -4,7 +4,7 @@ The seed is ``--grader-seed`` (or VAEKIT_GRADER_SEED; default 0), so grading is 
 instructor can grade with a seed of their own. Tests take the fixtures ``rng`` / ``torch_generator`` (see
 grader/conftest.py); helpers without a fixture at hand call :func:`numpy_rng` / :func:`torch_generator`,
 which read the seed of the test that is running. Every call is noted, so ``--seed-report`` can list the
-tests whose inputs depend on the seed (``tests/test_grader_seeds.py`` reruns those under 200 seeds).
+tests whose inputs depend on the seed (``tests/test_grader_seeds.py`` reruns those under many seeds).
 """
 
 from __future__ import annotations

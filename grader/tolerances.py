@@ -20,3 +20,32 @@ F32_ATOL = 1e-4
 # Monte Carlo checks: a sample statistic must lie within this many standard errors of its expectation.
 # With Z = 6 a correct implementation fails with probability below 2e-9 per check.
 MC_Z = 6.0
+
+# --- NumPy track, float32 (grader/numpy_ag) ----------------------------------------------------------------
+# Unit roundoff of float32 (2^-23). A correct float32 computation of the continuous Bernoulli's exact branch
+# loses digits to cancellation: log C and the mean divide by l (their gradients, the mean's, by l^2), so their
+# absolute rounding error is about F32_EPS / |l| (F32_EPS / l^2) times a small constant. The docstrings put the
+# Taylor window at |l| < CB_TAYLOR_WINDOW, so the largest error a correct implementation may show is the one at
+# the window's edge; the tolerances below allow 2-3x that (measured: the reference solution in float32 reaches
+# 0.57, 1.1 and 1.2 x F32_EPS / w (w^2) for the log C gradient, the mean and the mean's gradient). A window 10x
+# too small (1e-3) shows 7x, 5x and 60x these errors at l = 1.1e-3 and fails, as it should: at l = 1.1e-3 its
+# log C gradient is 30-40% wrong.
+F32_EPS = 2.0**-23
+CB_TAYLOR_WINDOW = 1e-2
+CB32_VALUE_RTOL = 1e-6  # log C and log p in float32: well conditioned (a few F32_EPS)
+CB32_VALUE_ATOL = 1e-6
+CB32_LOG_NORM_GRAD_ATOL = 2.0 * F32_EPS / CB_TAYLOR_WINDOW  # 2.4e-5
+CB32_MEAN_ATOL = 2.5 * F32_EPS / CB_TAYLOR_WINDOW  # 3.0e-5
+CB32_MEAN_GRAD_ATOL = 3.0 * F32_EPS / CB_TAYLOR_WINDOW**2  # 3.6e-3
+CB32_GRAD_RTOL = 1e-5  # away from the window the gradients are well conditioned
+
+# Adam in Kingma & Ba's "efficient" form, theta -= lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps), is
+# published and accepted: it is the documented update with eps replaced by eps / sqrt(1 - b2^t). The two steps
+# s (documented) and s' (efficient) differ by |s - s'| <= |s| * eps / (sqrt(v) + eps) per entry and step (for
+# t = 1 and |g| = 0.02 that is 1.6e-5 of the step: 0.0999984 instead of 0.1). The grader allows ADAM_EPS_SLACK
+# times this bound, summed over the steps taken, on top of its usual tolerance; every other mistake (a missing
+# bias correction, t from 0, g for g^2) is off by far more than eps / sqrt(v).
+ADAM_EPS_SLACK = 2.0
+
+# Monte Carlo estimates of the grader's own expected values (cases "wider/..."): they are computed with so many
+# draws that their standard error is below 1/10 of the standard error of the test statistic compared with them.

@@ -144,6 +144,12 @@ def make_results(data_root: str | None, out: str | Path, quick: bool = False) ->
             if not src.is_file():
                 raise RuntimeError(f"the run did not draw {src.name}; vaekit train should have written it")
             figures.append(write_bytes(out / dst, src.read_bytes()).name)
+        # --- The decoders of the page "Explore the latent space" (docs/explore.md), into the folder explore/
+        # beside --out (docs/assets/explore/ by default); see scripts/export_decoder.py.
+        from vaekit.explorer import export_decoder
+        for run_dir, name in ((run_2d, "dz2"), (run_20d, "dz20")):
+            export_decoder(run_dir / "checkpoint.pt", out.parent / "explore" / name, data_root,
+                           made_by="python scripts/make_results.py" + (" --quick" if quick else ""))
     results = {
         "command": "python scripts/make_results.py" + (" --quick" if quick else ""),
         "unit": "nats/image",

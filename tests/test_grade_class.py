@@ -12,6 +12,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from tests.calibration import scaled
 from vaekit.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,8 +40,8 @@ def _class_folder(tmp: Path) -> Path:
 
 def test_grade_class_writes_a_gradebook_despite_a_hanging_and_a_broken_submission(tmp_path, capsys):
     subs, out = _class_folder(tmp_path), tmp_path / "out"
-    code = main(["grade-class", str(subs), str(out), "--jobs", "2", "--exercises", "1.2,3.1", "--timeout", "1.5",
-                 "--total-timeout", "60"])
+    code = main(["grade-class", str(subs), str(out), "--jobs", "2", "--exercises", "1.2,3.1", "--timeout",
+                 str(scaled(1.5)), "--total-timeout", str(scaled(60))])
     assert code == 0
     rows = {r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open())}
     assert set(rows) == {"ada", "bob", "cy", "dee"}

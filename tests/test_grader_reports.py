@@ -20,7 +20,7 @@ import pytest
 from grader.scoring import MESSAGE_LIMIT, Scoreboard, cap
 from vaekit.cli import main
 from vaekit.exercises import EXERCISES
-from vaekit.grading.report import csv_results, gradescope_results, plain_results, write_reports
+from grader.reports import csv_results, gradescope_results, plain_results, write_reports
 
 ROOT = Path(__file__).resolve().parents[1]
 KL_BODY = "    return 0.5 * np.sum(mu**2 + np.exp(log_var) - log_var - 1.0, axis=-1)"

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from grader.sandbox import bwrap_works
+from tests.calibration import scaled
 from tests.hostile_attacks import ATTACKS, LAYOUT_ATTACKS, Attack
 from vaekit.exercises import EXERCISES
 from vaekit.grading.classroom import grade_class
@@ -173,7 +174,8 @@ def graded(tmp_path_factory):
     kit_before = _kit_digest()
     os.environ["VAEKIT_CANARY"] = CANARY  # in the judge's environment: must never reach a worker or a report
     try:
-        opts = GradingOptions(exercises=GRADED, test_timeout=3.0, total_timeout=60.0, memory_gb=3.0, output_mb=20)
+        opts = GradingOptions(exercises=GRADED, test_timeout=scaled(3.0), total_timeout=scaled(60.0), memory_gb=3.0,
+                              output_mb=20)
         started = time.monotonic()
         rows = {r.student: r for r in grade_class(subs, out, opts, jobs=2, progress=lambda line: None)}
         seconds = time.monotonic() - started

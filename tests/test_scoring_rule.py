@@ -36,7 +36,7 @@ def test_a_failing_core_test_caps_the_exercise_however_many_others_pass():
 def test_the_board_and_its_reports_use_the_rule(tmp_path):
     import json
 
-    from vaekit.grading.report import write_reports
+    from grader.reports import write_reports
 
     board = Scoreboard(tmp_path)
     for i, (core, ok) in enumerate([(True, False), (False, True), (False, True)]):

@@ -9,7 +9,8 @@ from grader.reference import reference
 from grader.remote import probe
 
 HINT = ("elbo = mean over the K samples z_k = reparameterize(mu, log_var, eps_k) of cb_log_prob(x, decode(z_k)), "
-        "minus kl_to_standard_normal(mu, log_var): one value per example (B,); average over K, never over the batch")
+        "minus kl_to_standard_normal(mu, log_var): one value per example (B,); average over K, never over the batch; "
+        "return the tuple (elbo, log_lik, kl) in this order")
 GRAD_HINT = ("the pathwise gradient flows through z = mu + exp(0.5 log_var) * eps to mu and log_var, with eps fixed: "
              "keep z in the computation")
 
@@ -32,12 +33,37 @@ def _terms(np_track, x, mu, log_var, eps, W, b):
     return out
 
 
+def _wrong_terms(ref):
+    """Known wrong answers for each term, by name: another term (the tuple in the wrong order), and the sum."""
+    out = ref.outputs
+    named = {"elbo": "the ELBO (elbo(...)[0])", "log_lik": "the log-likelihood term", "kl": "the KL"}
+    wrong = {key: {f"{named[other]}: the tuple (elbo, log_lik, kl) in another order": out[other]
+                   for other in named if other != key} for key in named}
+    wrong["elbo"]["log_lik + kl: the KL added, not subtracted"] = out["log_lik"] + out["kl"]
+    return wrong
+
+
 @pytest.mark.ex5_1
+@pytest.mark.core
 def test_elbo_and_its_terms_match_reference(np_track):
     ref = reference("elbo/linear_decoder")
     elbo, log_lik, kl = _terms(np_track, **ref.inputs)
+    wrong = _wrong_terms(ref)
     for name, got in (("log_lik", log_lik), ("kl", kl), ("elbo", elbo)):
-        check_close(got, ref.outputs[name], f"elbo(...)[{name}]", ref.inputs, hint=HINT)
+        check_close(got, ref.outputs[name], f"elbo(...)[{name}]", ref.inputs, hint=HINT, wrong=wrong[name],
+                    hints={"formula": "the ELBO is log_lik - kl; return (elbo, log_lik, kl) in this order"})
+
+
+@pytest.mark.ex5_1
+@pytest.mark.core
+def test_elbo_keeps_float32(np_track):
+    ref = reference("elbo/linear_decoder")
+    inputs = {k: v.astype(np.float32) for k, v in ref.inputs.items()}
+    terms = _terms(np_track, **inputs)
+    for name, got in zip(("elbo", "log_lik", "kl"), terms):
+        check_close(got, ref.outputs[name], f"elbo(...)[{name}] on float32 inputs (x, mu, log_var, eps, W, b)", inputs,
+                    rtol=tol.F32_RTOL, atol=tol.F32_ATOL, dtype=np.float32,
+                    hint="keep float32 inputs float32: no float64 constants, arrays or casts; " + HINT)
 
 
 @pytest.mark.ex5_1

@@ -9,6 +9,8 @@ from grader.montecarlo import check_mc_mean, check_mc_variance
 from grader.pytrees import flat_to_tree
 from grader.reference import reference
 from grader.remote import probe
+
+from grader.numpy_ag._adam import check_two_adam_steps
 from vaekit.gradient_variance import exact_grad_mu, exact_variance_pathwise, exact_variance_score_function
 
 N_DRAWS = 100_000  # single-sample estimates per Monte Carlo check
@@ -19,8 +21,13 @@ SCORE_HINT = ("the estimate is (f(x) - baseline) * d/dmu log N(x; mu, sigma^2) =
               "(x - mu) / sigma^2 with x = mu + sigma * eps")
 SURROGATE_HINT = ("z = stop_gradient(mu + sigma * eps); f = log p(x|z) + log p(z) - log q(z|x); the surrogate is the "
                   "mean over the K samples of log q(z|x) * stop_gradient(f - baseline), one value per example")
-ENCODER_HINT = ("differentiate the batch MEAN of the ELBO (pathwise) or of the surrogate (score) with respect to the "
-                "flat encoder parameters phi of flatten_params(params['encoder']), with autograd.grad")
+ENCODER_HINT = ("differentiate the batch MEAN of the ELBO (pathwise) or of the surrogate (score, with the baseline "
+                "passed on) with respect to the flat encoder parameters phi of flatten_params(params['encoder']), with "
+                "autograd.grad")
+ENCODER_HINTS = {
+    "factor": "every entry off by the same factor: the gradient of the ELBO (to be ascended, not of the loss) of the "
+              "batch MEAN (not the sum) with respect to phi; " + ENCODER_HINT,
+}
 IWAE_STEP_HINT = "loss = -mean over the batch of iwae_log_px(x, mu, log_var, eps, decode); Adam step on its gradient"
 
 
@@ -32,6 +39,7 @@ def _toy():
 
 # --- 10.1 ---------------------------------------------------------------------------------------------------
 @pytest.mark.ex10_1
+@pytest.mark.core
 def test_pathwise_estimates_match_reference(np_track):
     ref, s = _toy()
     got = call("pathwise_grad_mu", np_track.estimators.pathwise_grad_mu, s["mu"], s["sigma"], ref.inputs["eps"], s["k"])
@@ -53,6 +61,7 @@ def test_pathwise_mean_and_variance_are_exact(np_track, sigma, rng):
 
 # --- 10.2 ---------------------------------------------------------------------------------------------------
 @pytest.mark.ex10_2
+@pytest.mark.core
 def test_score_function_estimates_match_reference(np_track):
     ref, s = _toy()
     eps = ref.inputs["eps"]
@@ -95,6 +104,7 @@ def _surrogate_grads(np_track, inputs, wrt):
 
 
 @pytest.mark.ex10_3
+@pytest.mark.core
 def test_surrogate_matches_reference(np_track):
     ref = reference("variance/surrogate")
     check_close(_surrogate(np_track, **ref.inputs), ref.outputs["value"],
@@ -136,8 +146,22 @@ def test_surrogate_gradient_is_unbiased(np_track, rng):
                            + SURROGATE_HINT)
 
 
+@pytest.mark.ex10_3
+def test_surrogate_averages_over_the_k_samples(np_track):
+    # K identical samples give the same surrogate (and gradient) as one: the mean over k, not the sum.
+    ref = reference("variance/surrogate")
+    one = {**ref.inputs, "eps": ref.inputs["eps"][:1]}
+    copies = {**ref.inputs, "eps": np.repeat(ref.inputs["eps"][:1], 4, axis=0)}
+    check_close(_surrogate(np_track, **copies), _surrogate(np_track, **one),
+                "score_function_surrogate with 4 copies of one eps vs with it once", copies, hint=SURROGATE_HINT)
+    got, expected = _surrogate_grads(np_track, copies, ("mu",)), _surrogate_grads(np_track, one, ("mu",))
+    check_close(got["mu"], expected["mu"], "d sum(score_function_surrogate) / d mu with 4 copies of one eps vs once",
+                copies, rtol=1e-6, atol=1e-8, hint=SURROGATE_HINT)
+
+
 # --- 10.4 ---------------------------------------------------------------------------------------------------
 @pytest.mark.ex10_4
+@pytest.mark.core
 @pytest.mark.parametrize("estimator", ["pathwise", "score"])
 def test_encoder_gradient_matches_reference(np_track, estimator):
     ref = reference("variance/encoder_gradient")
@@ -148,7 +172,31 @@ def test_encoder_gradient_matches_reference(np_track, estimator):
                estimator, baseline)
     check_close(got, expected, f"encoder_gradient(params, x, eps, {estimator!r}, baseline)",
                 {"x": ref.inputs["x"], "eps": ref.inputs["eps"], "baseline": baseline}, rtol=1e-6, atol=1e-8,
-                hint=ENCODER_HINT)
+                hint=ENCODER_HINT, hints=ENCODER_HINTS)
+
+
+@pytest.mark.ex10_4
+def test_encoder_gradient_estimators_are_unbiased_and_flat(np_track, rng):
+    # 400 score-function estimates (K = 25 samples each, baseline b) of the gradient of the batch's mean ELBO: their
+    # mean must be the expected gradient (estimated in the reference with 20,000 pathwise samples; its standard
+    # error, about 1/10 of this check's, is taken into account). 400 pathwise estimates (K = 1) too. MC_Z standard
+    # errors per entry: a correct estimator fails with probability below 2e-9 per entry (about 1e-7 in all).
+    ref = reference("wider/encoder_gradient_expected")
+    params = flat_to_tree(ref.inputs, "params")
+    x, baseline = ref.inputs["x"], ref.inputs["baseline"]
+    n_phi = len(flatten(params["encoder"])[0])
+    for estimator, k in (("pathwise", 1), ("score", 25)):
+        draws = []
+        for eps in rng.standard_normal((400, k, *ref.inputs["eps"].shape[1:])):
+            g = to_numpy(call("encoder_gradient", np_track.estimators.encoder_gradient, params, x, eps, estimator,
+                              baseline), "encoder_gradient")
+            check_shape(g, (n_phi,), f"encoder_gradient(params, x, eps, {estimator!r}, baseline)",
+                        hint="one flat vector in the layout of flatten_params(params['encoder'])")
+            draws.append(g)
+        check_mc_mean(np.array(draws), ref.outputs["expected"], f"encoder_gradient(..., {estimator!r}) over 400 "
+                      f"draws of eps (K = {k})", expected_se=ref.outputs["expected_se"],
+                      hint="both estimators are unbiased estimates of the gradient of the batch's mean ELBO; "
+                           + ENCODER_HINT)
 
 
 # --- 10.5 ---------------------------------------------------------------------------------------------------
@@ -159,6 +207,7 @@ def _iwae_step_inputs(np_track):
 
 
 @pytest.mark.ex10_5
+@pytest.mark.core
 def test_iwae_train_step_matches_reference(np_track):
     ref, params, state = _iwae_step_inputs(np_track)
     out = call("iwae_train_step", np_track.iwae_train.iwae_train_step, params, state, ref.inputs["x"],
@@ -193,3 +242,11 @@ def test_iwae_train_steps_on_one_batch_raise_the_bound(np_track):
     if not after > before + 0.1:
         fail(f"30 iwae_train_steps on one batch (eps fixed) should raise the bound mean(L_K); it went {before:.4f} -> "
              f"{after:.4f}\n  hint: descend the loss -mean(L_K), i.e. ascend the bound: " + IWAE_STEP_HINT)
+
+
+@pytest.mark.ex10_5
+@pytest.mark.core
+def test_iwae_train_step_carries_the_adam_state_from_call_to_call(np_track):
+    # two calls: eps, then eps2, the second with the state the first returned
+    check_two_adam_steps(np_track.iwae_train.iwae_train_step, "iwae_train_step",
+                         reference("wider/iwae_train_step_twice"), IWAE_STEP_HINT)

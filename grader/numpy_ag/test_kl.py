@@ -8,13 +8,32 @@ from grader.harness import call, check_close, check_grads_match, fail, finite_di
 from grader.reference import reference
 
 KL_HINT = "KL = 0.5 * sum over the last axis of (mu^2 + exp(log_var) - log_var - 1), one value per example"
+KL_HINTS = {
+    "factor": "a constant factor off: KL = 0.5 * sum over the last axis (D_z; not the mean) of (mu^2 + exp(log_var) - "
+              "log_var - 1)",
+    "offset": "a constant off in every example: check the '- 1' term (one per dimension)",
+}
+FLOAT32_HINT = ("keep float32 inputs float32: a NumPy float64 scalar or array mixed in upcasts the result; use "
+                "Python floats for constants")
 
 
 @pytest.mark.ex3_1
+@pytest.mark.core
 def test_kl_matches_reference(np_track):
     ref = reference("kl/random")  # includes log_var = +20 and -20
     got = call("kl_to_standard_normal", np_track.kl.kl_to_standard_normal, **ref.inputs)
-    check_close(got, ref.outputs["value"], "kl_to_standard_normal(mu, log_var)", ref.inputs, hint=KL_HINT)
+    check_close(got, ref.outputs["value"], "kl_to_standard_normal(mu, log_var)", ref.inputs, hint=KL_HINT,
+                hints=KL_HINTS)
+
+
+@pytest.mark.ex3_1
+@pytest.mark.core
+def test_kl_keeps_float32(np_track):
+    ref = reference("kl/random")
+    inputs = {k: v.astype(np.float32) for k, v in ref.inputs.items()}
+    got = call("kl_to_standard_normal", np_track.kl.kl_to_standard_normal, **inputs)
+    check_close(got, ref.outputs["value"], "kl_to_standard_normal(mu, log_var) on float32 inputs", inputs,
+                rtol=tol.F32_RTOL, atol=tol.F32_ATOL, dtype=np.float32, hint=FLOAT32_HINT)
 
 
 @pytest.mark.ex3_1

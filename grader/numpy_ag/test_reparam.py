@@ -11,10 +11,26 @@ HINT = "z = mu + exp(0.5 * log_var) * eps: the standard deviation is exp(0.5 log
 
 
 @pytest.mark.ex4_1
+@pytest.mark.core
 def test_reparameterize_matches_reference(np_track):
     ref = reference("reparam/random")  # eps (2, 4, 3) against mu, log_var (4, 3)
     got = call("reparameterize", np_track.reparam.reparameterize, **ref.inputs)
     check_close(got, ref.outputs["value"], "reparameterize(mu, log_var, eps)", ref.inputs, hint=HINT)
+
+
+@pytest.mark.ex4_1
+@pytest.mark.core
+def test_reparameterize_keeps_float32_and_the_shape_of_eps(np_track):
+    ref = reference("reparam/random")
+    inputs = {k: v.astype(np.float32) for k, v in ref.inputs.items()}
+    got = call("reparameterize", np_track.reparam.reparameterize, **inputs)
+    check_close(got, ref.outputs["value"], "reparameterize(mu, log_var, eps (K, B, D_z)) on float32 inputs", inputs,
+                rtol=tol.F32_RTOL, atol=tol.F32_ATOL, dtype=np.float32,
+                hint="keep float32 inputs float32 (no float64 copies of eps or constants); " + HINT)
+    one = {**inputs, "eps": inputs["eps"][0]}  # eps of shape (B, D_z): one sample per example
+    got = call("reparameterize", np_track.reparam.reparameterize, **one)
+    check_close(got, ref.outputs["value"][0], "reparameterize(mu, log_var, eps (B, D_z)) on float32 inputs", one,
+                rtol=tol.F32_RTOL, atol=tol.F32_ATOL, dtype=np.float32, hint="z has the shape of eps; " + HINT)
 
 
 @pytest.mark.ex4_1

@@ -1,28 +1,37 @@
-"""Gradients of the student's PyTorch functions: tensors from the frozen cases, torch.autograd, gradcheck.
+"""Gradients of the student's PyTorch functions: torch.autograd and gradcheck in the worker, checks here.
 
 The PyTorch track is graded on the same frozen cases as the NumPy track (grader/reference.npz); inputs
-become float64 tensors and gradients come from ``torch.autograd``. A result that autograd cannot follow back
-to an input (``.detach()``, ``.numpy()``, ``torch.tensor(...)`` of an intermediate) fails with a message
-that says so.
+become float64 tensors and gradients come from ``torch.autograd``, run by the worker's probes
+(grader/worker/probes_pytorch.py), which send back the gradients as data. A result that autograd cannot
+follow back to an input (``.detach()``, ``.numpy()``, ``torch.tensor(...)`` of an intermediate) fails here
+with a message that says so.
+
+``layout``: how the inputs are passed, by position; ``DECODER`` in it stands for the linear decoder
+``z -> z @ W + b`` built in the worker from the inputs W and b (``ELBO_LAYOUT``).
 """
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Mapping
 
 import numpy as np
 import torch
 
 from grader import tolerances as tol
-from grader.harness import call, check_close, fail, to_numpy
+from grader.harness import check_close, fail, to_numpy
+from grader.remote import RemoteFunction, RemoteTrack, probe
+from grader.worker.wire import Unreadable
 
 DETACH_HINT = ("build the result with torch operations only: .detach(), .numpy(), .item(), torch.tensor(...) "
                "or in-place writes into a new tensor cut the graph, and the gradient does not flow back")
 
+DECODER = ("W", "b")  # in a layout: the linear decoder z -> z @ W + b
+ELBO_LAYOUT = ("x", "mu", "log_var", "eps", DECODER)  # elbo, iwae_log_px: (x, mu, log_var, eps, decode)
+
 
 def as_tensor(value, requires_grad: bool = False):
-    """A float64 tensor copy of a NumPy array (callables and tensors pass through)."""
-    if callable(value) or isinstance(value, torch.Tensor):
+    """A float64 tensor copy of a NumPy array (tensors pass through)."""
+    if isinstance(value, torch.Tensor):
         return value
     return torch.tensor(np.asarray(value), dtype=torch.float64, requires_grad=requires_grad)
 
@@ -32,77 +41,93 @@ def as_tensors(inputs: Mapping[str, object], requires_grad: tuple[str, ...] = ()
     return {key: as_tensor(value, key in requires_grad) for key, value in inputs.items()}
 
 
+def type_name(value) -> str:
+    """The type of a result for a message (a value that could not cross is named by its type in the worker)."""
+    return value.type_name if isinstance(value, Unreadable) else type(value).__name__
+
+
+def track_of(function: RemoteFunction) -> RemoteTrack:
+    if not isinstance(function, RemoteFunction):
+        raise TypeError("expected a remote function of the PyTorch track (a grader bug)")
+    return RemoteTrack(function._workers, function._track)
+
+
 def check_tensor(out, name: str, wrt: str = "") -> torch.Tensor:
     """Fail unless ``out`` is a tensor that autograd can differentiate (with respect to ``wrt``, if given)."""
     if not isinstance(out, torch.Tensor):
-        fail(f"{name} returned a {type(out).__name__}; return a torch.Tensor\n  hint: {DETACH_HINT}")
+        fail(f"{name} returned a {type_name(out)}; return a torch.Tensor\n  hint: {DETACH_HINT}")
     if wrt and not out.requires_grad:
         fail(f"{name}: the result does not depend on {wrt} as far as autograd can tell (requires_grad is False)"
              f"\n  hint: {DETACH_HINT}")
     return out
 
 
-def torch_grads(function: Callable, inputs: Mapping[str, object], wrt: tuple[str, ...], name: str,
-                output: Callable = lambda out: out) -> dict[str, np.ndarray]:
-    """Gradients of sum(output(function(**inputs))) w.r.t. the named inputs, by torch.autograd, as arrays."""
+def call_with(function: RemoteFunction, inputs: Mapping[str, object], layout=ELBO_LAYOUT):
+    """``function`` of the graded code on the inputs (float64 tensors in the worker), passed by ``layout``."""
+    return probe(track_of(function), "torch_call", function, dict(inputs), layout)
+
+
+def grad_report(function: RemoteFunction, inputs: Mapping[str, object], wrt: tuple[str, ...], index=None,
+                layout=None, joint=False, dtype="float64") -> dict:
+    """What the worker's probe ``torch_grads`` saw: the result, its type, requires_grad and the gradients."""
+    return probe(track_of(function), "torch_grads", function, dict(inputs), tuple(wrt), index=index, layout=layout,
+                 joint=joint, dtype=dtype)
+
+
+def torch_grads(function: RemoteFunction, inputs: Mapping[str, object], wrt: tuple[str, ...], name: str,
+                index: int | None = None, layout=None, joint: bool = False,
+                missing_ok: bool = False) -> dict[str, np.ndarray]:
+    """Gradients of sum(function(...)[index]) w.r.t. the named inputs, by torch.autograd in the worker, as arrays.
+
+    Each input on its own (``joint``: all together). A result that is not a tensor, or does not depend on an
+    input, fails; so does a gradient that does not reach an input, unless ``missing_ok`` (then it is zero).
+    """
+    report = grad_report(function, inputs, wrt, index=index, layout=layout, joint=joint)
+    if report["type"] != "Tensor":
+        fail(f"{name} returned a {report['type']}; return a torch.Tensor\n  hint: {DETACH_HINT}")
     grads = {}
     for key in wrt:
-        args = as_tensors(inputs, requires_grad=(key,))
-        out = check_tensor(output(call(name, function, **args)), name, wrt=key)
-        (g,) = torch.autograd.grad(out.sum(), args[key], allow_unused=True)
+        if not report["requires_grad"][key]:
+            depends = (", ".join(wrt[:-1]) + " and " + wrt[-1] if len(wrt) > 1 else key) if joint else key
+            fail(f"{name}: the result does not depend on {depends} as far as autograd can tell (requires_grad is "
+                 f"False)\n  hint: {DETACH_HINT}")
+        g = report["grads"][key]
         if g is None:
-            fail(f"the gradient of {name} does not reach {key}\n  hint: {DETACH_HINT}")
+            if not missing_ok:
+                fail(f"the gradient of {name} does not reach {key}\n  hint: {DETACH_HINT}")
+            g = np.zeros(np.shape(inputs[key]))
         grads[key] = to_numpy(g, f"gradient of {name}")
     return grads
 
 
-def check_torch_grads_match(function: Callable, ref, wrt: tuple[str, ...], name: str,
-                            output: Callable = lambda out: out, prefix: str = "grad_") -> None:
+def check_torch_grads_match(function: RemoteFunction, ref, wrt: tuple[str, ...], name: str, index: int | None = None,
+                            layout=None, prefix: str = "grad_") -> None:
     """torch.autograd gradients of the student's function against the reference gradients of a frozen case."""
-    got = torch_grads(function, ref.inputs, wrt, name, output)
+    got = torch_grads(function, ref.inputs, wrt, name, index=index, layout=layout)
     for key in wrt:
         check_close(got[key], ref.outputs[prefix + key], f"d sum({name}) / d {key}", ref.inputs,
                     rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL)
 
 
-def check_gradcheck(function: Callable, inputs: Mapping[str, object], wrt: tuple[str, ...], name: str,
-                    output: Callable = lambda out: out, hint: str = "") -> None:
-    """``torch.autograd.gradcheck`` in float64: the autograd Jacobian against central finite differences.
-
-    Only the inputs named in ``wrt`` are perturbed; the others are held fixed.
+def check_gradcheck(function: RemoteFunction, inputs: Mapping[str, object], wrt: tuple[str, ...], name: str,
+                    index: int | None = None, layout=None, hint: str = "") -> None:
+    """``torch.autograd.gradcheck`` in float64 (in the worker): the autograd Jacobian against central finite
+    differences. Only the inputs named in ``wrt`` are perturbed; the others are held fixed.
     """
-    args = as_tensors(inputs, requires_grad=wrt)
-
-    def f(*values):
-        out = output(call(name, function, **{**args, **dict(zip(wrt, values))}))
-        return check_tensor(out, name, wrt=", ".join(wrt))
-
-    try:
-        torch.autograd.gradcheck(f, tuple(args[k] for k in wrt), eps=tol.FD_STEP, atol=tol.FD_ATOL,
-                                 rtol=tol.FD_RTOL)
-    except NotImplementedError:
-        raise
-    except (RuntimeError, ValueError) as err:
-        first = "\n    ".join(str(err).strip().splitlines()[:8])
+    seen = probe(track_of(function), "torch_gradcheck", function, dict(inputs), tuple(wrt), index=index,
+                 layout=layout, eps=tol.FD_STEP, atol=tol.FD_ATOL, rtol=tol.FD_RTOL)
+    if seen["type"] != "Tensor":
+        fail(f"{name} returned a {seen['type']}; return a torch.Tensor\n  hint: {DETACH_HINT}")
+    if not seen["requires_grad"]:
+        fail(f"{name}: the result does not depend on {', '.join(wrt)} as far as autograd can tell (requires_grad is "
+             f"False)\n  hint: {DETACH_HINT}")
+    if seen["error"]:
+        first = "\n    ".join(str(seen["error"]).splitlines()[:8])
         fail(f"torch.autograd.gradcheck of {name} with respect to {', '.join(wrt)} failed: autograd's gradient "
              f"differs from finite differences (float64)\n    {first}" + (f"\n  hint: {hint}" if hint else ""))
 
 
-class GlobalRandomness:
-    """Snapshot of the global random states (torch and NumPy), to check that code draws only from its arguments.
-
-    ``with GlobalRandomness() as rng_state: ...`` then ``rng_state.changed`` names the states that moved.
-    """
-
-    def __enter__(self):
-        self.torch_before = torch.get_rng_state()
-        self.numpy_before = np.random.get_state()[1].copy()
-        return self
-
-    def __exit__(self, *exc):
-        self.changed = []
-        if not torch.equal(self.torch_before, torch.get_rng_state()):
-            self.changed.append("torch's global random state (torch.randn/torch.rand without generator=)")
-        if not np.array_equal(self.numpy_before, np.random.get_state()[1]):
-            self.changed.append("NumPy's global random state (np.random.*)")
-        return False
+def calls_watching_rngs(function: RemoteFunction, inputs: Mapping[str, object], times: int = 2) -> dict:
+    """``function(**inputs)`` ``times`` times in the worker: ``{"results": [...], "changed": [global random
+    states (torch's, NumPy's) that moved]}``."""
+    return probe(track_of(function), "calls_watching_rngs", function, dict(inputs), times)

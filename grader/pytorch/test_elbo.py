@@ -4,52 +4,46 @@ import numpy as np
 import pytest
 
 from grader import tolerances as tol
-from grader.cases import linear_decoder
-from grader.harness import call, check_close, fail, finite_difference_grad, to_numpy
-from grader.pytorch._autodiff import (DETACH_HINT, as_tensors, check_gradcheck, check_torch_grads_match,
-                                      torch_grads)
+from grader.harness import check_close, fail, finite_difference_grad, to_numpy
+from grader.pytorch._autodiff import (DETACH_HINT, ELBO_LAYOUT, call_with, check_gradcheck, check_torch_grads_match,
+                                      torch_grads, type_name)
 from grader.reference import reference
 
 HINT = ("elbo = mean over the K samples of cb_log_prob(x, decode(z)) minus kl_to_standard_normal(mu, log_var), "
         "one value per example (B,): average over K (dim=0), never over the batch")
 
 
-def _terms(torch_track, x, mu, log_var, eps, W, b):
-    out = call("elbo", torch_track.elbo.elbo, x, mu, log_var, eps, linear_decoder(W, b))
+def _terms(torch_track, inputs):
+    """elbo(x, mu, log_var, eps, decode) with the linear decoder z -> z @ W + b of the inputs W, b."""
+    out = call_with(torch_track.elbo.elbo, inputs, ELBO_LAYOUT)
     if not isinstance(out, (tuple, list)) or len(out) != 3:
-        fail(f"elbo must return the tuple (elbo, log_lik, kl); got {type(out).__name__}")
+        fail(f"elbo must return the tuple (elbo, log_lik, kl); got {type_name(out)}")
     return out
 
 
 @pytest.mark.ext5_1
 def test_elbo_and_its_terms_match_reference(torch_track):
     ref = reference("elbo/linear_decoder")
-    elbo, log_lik, kl = _terms(torch_track, **as_tensors(ref.inputs))
+    elbo, log_lik, kl = _terms(torch_track, ref.inputs)
     for name, got in (("log_lik", log_lik), ("kl", kl), ("elbo", elbo)):
         check_close(got, ref.outputs[name], f"elbo(...)[{name}]", ref.inputs, hint=HINT)
-
-
-def _elbo_only(torch_track):
-    def f(x, mu, log_var, eps, W, b):
-        return torch_track.elbo.elbo(x, mu, log_var, eps, linear_decoder(W, b))[0]
-    return f
 
 
 @pytest.mark.ext5_1
 def test_pathwise_gradients_of_elbo_match_reference(torch_track):
     ref = reference("elbo/linear_decoder")
-    check_torch_grads_match(_elbo_only(torch_track), ref, ("mu", "log_var", "W", "b"), "elbo")
-    check_gradcheck(_elbo_only(torch_track), ref.inputs, ("mu", "log_var", "W", "b"), "elbo", hint=HINT)
+    f = torch_track.elbo.elbo
+    check_torch_grads_match(f, ref, ("mu", "log_var", "W", "b"), "elbo", index=0, layout=ELBO_LAYOUT)
+    check_gradcheck(f, ref.inputs, ("mu", "log_var", "W", "b"), "elbo", index=0, layout=ELBO_LAYOUT, hint=HINT)
 
 
 @pytest.mark.ext5_1
 def test_pathwise_gradient_matches_finite_differences_with_eps_fixed(torch_track):
     ref = reference("elbo/linear_decoder")
     inputs = ref.inputs
-    f = _elbo_only(torch_track)
     for key in ("mu", "log_var"):
         def scalar(v, key=key):
-            return f(**as_tensors({**inputs, key: v})).sum()
+            return to_numpy(_terms(torch_track, {**inputs, key: v})[0], "elbo(...)[0]").sum()
         fd = finite_difference_grad(scalar, inputs[key])
         check_close(fd, ref.outputs[f"grad_{key}"], f"finite-difference d sum(elbo) / d {key} (eps fixed)", inputs,
                     rtol=tol.FD_RTOL, atol=tol.FD_ATOL, hint=HINT)
@@ -59,11 +53,9 @@ def test_pathwise_gradient_matches_finite_differences_with_eps_fixed(torch_track
 def test_log_likelihood_term_is_not_detached_from_the_sample(torch_track):
     """d sum(log_lik) / d mu = d sum(elbo) / d mu + d sum(kl) / d mu, and d sum(kl) / d mu = mu."""
     ref = reference("elbo/linear_decoder")
-
-    def log_lik(x, mu, log_var, eps, W, b):
-        return _terms(torch_track, x, mu, log_var, eps, W, b)[1]
-
-    got = torch_grads(log_lik, ref.inputs, ("mu",), "elbo(...)[log_lik]")["mu"]
+    _terms(torch_track, ref.inputs)  # the tuple (elbo, log_lik, kl)
+    got = torch_grads(torch_track.elbo.elbo, ref.inputs, ("mu",), "elbo(...)[log_lik]", index=1,
+                      layout=ELBO_LAYOUT)["mu"]
     expected = ref.outputs["grad_mu"] + ref.inputs["mu"]
     if not np.any(got != 0):
         fail("the log-likelihood term of the ELBO has no gradient with respect to mu: the sample z was cut off "
@@ -75,8 +67,8 @@ def test_log_likelihood_term_is_not_detached_from_the_sample(torch_track):
 @pytest.mark.ext5_1
 def test_elbo_averages_over_samples_not_sums(torch_track):
     inputs = dict(reference("elbo/linear_decoder").inputs)
-    one = to_numpy(_terms(torch_track, **as_tensors({**inputs, "eps": inputs["eps"][:1]}))[0])
+    one = to_numpy(_terms(torch_track, {**inputs, "eps": inputs["eps"][:1]})[0])
     four = np.repeat(inputs["eps"][:1], 4, axis=0)
-    repeated = to_numpy(_terms(torch_track, **as_tensors({**inputs, "eps": four}))[0])
+    repeated = to_numpy(_terms(torch_track, {**inputs, "eps": four})[0])
     check_close(repeated, one, "elbo with 4 copies of the same eps vs with one", inputs,
                 hint="with K identical samples the Monte Carlo estimate must not change: average over K")

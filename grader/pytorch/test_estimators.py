@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from grader.cases import NET_SIZES, linear_decoder
 from grader.harness import call, check_close, check_shape, fail, to_numpy
 from grader.montecarlo import check_mc_mean, check_mc_variance
-from grader.pytorch._autodiff import as_tensors, check_tensor
-from grader.pytorch._weights import build, layers, vae_layers
+from grader.pytorch._autodiff import ELBO_LAYOUT, call_with, check_tensor, torch_grads, type_name
+from grader.pytorch._weights import VAE_SIZES, check_params_after, parameter_vector
 from grader.reference import reference
+from grader.remote import probe
 from vaekit.gradient_variance import exact_grad_mu, exact_variance_pathwise, exact_variance_score_function
 
 N_DRAWS = 100_000  # single-sample estimates per Monte Carlo check
@@ -85,30 +85,28 @@ def test_score_function_is_unbiased_with_the_exact_variance(torch_track, with_ba
 
 
 # --- T10.3 --------------------------------------------------------------------------------------------------
-def _surrogate(torch_track, x, mu, log_var, eps, W, b, baseline=0.0):
-    return call("score_function_surrogate", torch_track.estimators.score_function_surrogate, x, mu, log_var, eps,
-                linear_decoder(W, b), baseline)
+SURROGATE_LAYOUT = (*ELBO_LAYOUT, "baseline")  # score_function_surrogate(x, mu, log_var, eps, decode, baseline)
+
+
+def _surrogate(torch_track, inputs):
+    """score_function_surrogate with the linear decoder z -> z @ W + b (and the baseline, if the inputs hold one)."""
+    return call_with(torch_track.estimators.score_function_surrogate, inputs, SURROGATE_LAYOUT)
 
 
 def _surrogate_grads(torch_track, inputs, wrt=("mu", "log_var", "W")):
     """Gradients of sum(surrogate) w.r.t. the named inputs; an input the result does not reach gets zeros."""
-    args = as_tensors(inputs, requires_grad=wrt)
-    out = check_tensor(_surrogate(torch_track, **args), "score_function_surrogate", wrt="mu and log_var")
-    grads = torch.autograd.grad(out.sum(), [args[k] for k in wrt], allow_unused=True)
-    return {k: np.zeros(np.shape(inputs[k])) if g is None else to_numpy(g) for k, g in zip(wrt, grads)}
+    return torch_grads(torch_track.estimators.score_function_surrogate, inputs, wrt, "score_function_surrogate",
+                       layout=SURROGATE_LAYOUT, joint=True, missing_ok=True)
 
 
 @pytest.mark.ext10_3
 def test_surrogate_matches_reference(torch_track):
     ref = reference("variance/surrogate")
-    check_close(_surrogate(torch_track, **as_tensors(ref.inputs)), ref.outputs["value"],
+    check_close(_surrogate(torch_track, ref.inputs), ref.outputs["value"],
                 "score_function_surrogate(x, mu, log_var, eps, decode, baseline)", ref.inputs, hint=SURROGATE_HINT)
     no_baseline = {k: v for k, v in ref.inputs.items() if k != "baseline"}
-    t = as_tensors(no_baseline)
-    got = call("score_function_surrogate", torch_track.estimators.score_function_surrogate, t["x"], t["mu"],
-               t["log_var"], t["eps"], linear_decoder(t["W"], t["b"]))
-    check_close(got, ref.outputs["value_no_baseline"], "score_function_surrogate(...) with the default baseline 0",
-                no_baseline, hint=SURROGATE_HINT)
+    check_close(_surrogate(torch_track, no_baseline), ref.outputs["value_no_baseline"],
+                "score_function_surrogate(...) with the default baseline 0", no_baseline, hint=SURROGATE_HINT)
 
 
 @pytest.mark.ext10_3
@@ -138,72 +136,50 @@ def test_surrogate_gradient_is_unbiased(torch_track, rng):
 
 
 # --- T10.4 --------------------------------------------------------------------------------------------------
-def _vae(torch_track, ref):
-    return build(torch_track, "VAE", ref.inputs, NET_SIZES["x_dim"], NET_SIZES["hidden_dims"], NET_SIZES["z_dim"])
-
-
-def _expected_encoder_vector(model, flat: dict, prefix: str) -> np.ndarray:
-    """The frozen encoder gradient in the order of ``model.encoder.parameters()`` (weights transposed to (out, in))."""
-    where = {}
-    for key, linear in layers(model.encoder, "encoder").items():
-        where[id(linear.weight)] = flat[f"{prefix}/{key.split('/', 1)[1]}/W"].T
-        where[id(linear.bias)] = flat[f"{prefix}/{key.split('/', 1)[1]}/b"]
-    return np.concatenate([np.ravel(where[id(p)]) for p in model.encoder.parameters()])
-
-
 @pytest.mark.ext10_4
 @pytest.mark.parametrize("estimator", ["pathwise", "score"])
 def test_encoder_gradient_matches_reference(torch_track, estimator):
     ref = reference("variance/encoder_gradient")
-    model = _vae(torch_track, ref)
-    x, eps, baseline = (torch.from_numpy(ref.inputs[k]) for k in ("x", "eps", "baseline"))
-    got = call("encoder_gradient", torch_track.estimators.encoder_gradient, model, x, eps, estimator, baseline)
-    expected = _expected_encoder_vector(model, ref.outputs, f"{estimator}/encoder")
-    check_close(check_tensor(got, "encoder_gradient"), expected,
+    x, eps, baseline = (ref.inputs[k] for k in ("x", "eps", "baseline"))
+    run = probe(torch_track, "encoder_gradient_run", ref.inputs, VAE_SIZES, x, eps, estimator, baseline)
+    expected = parameter_vector(run["order"], ref.outputs, estimator)  # in the order of model.encoder.parameters()
+    check_close(check_tensor(run["result"], "encoder_gradient"), expected,
                 f"encoder_gradient(model, x, eps, {estimator!r}, baseline)",
-                {"x": ref.inputs["x"], "eps": ref.inputs["eps"], "baseline": ref.inputs["baseline"]},
-                rtol=1e-6, atol=1e-8, hint=ENCODER_HINT)
-    if any(p.grad is not None for p in model.parameters()):
+                {"x": x, "eps": eps, "baseline": baseline}, rtol=1e-6, atol=1e-8, hint=ENCODER_HINT)
+    if run["grads_left"]:
         fail("encoder_gradient left gradients in the model's .grad fields; use torch.autograd.grad(objective, "
              "list(model.encoder.parameters())) instead of .backward()")
 
 
 # --- T10.5 --------------------------------------------------------------------------------------------------
+def _iwae_steps(torch_track, ref, steps: int = 1, bound=None) -> dict:
+    """``steps`` iwae_train_steps with torch.optim.Adam(lr=0.01) on the VAE with the case's weights (probe)."""
+    x, eps = ref.inputs["x"], ref.inputs["eps"]
+    return probe(torch_track, "train_steps", "iwae_train.iwae_train_step", ref.inputs, VAE_SIZES, x, eps,
+                 optimizer="Adam", lr=0.01, steps=steps, bound=bound)
+
+
 @pytest.mark.ext10_5
 def test_iwae_train_step_matches_reference(torch_track):
     # The reference is the NumPy track's hand-written Adam; torch.optim.Adam makes the same first step.
     ref = reference("training/iwae_step")
-    model = _vae(torch_track, ref)
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    x, eps = torch.from_numpy(ref.inputs["x"]), torch.from_numpy(ref.inputs["eps"])
-    loss = call("iwae_train_step", torch_track.iwae_train.iwae_train_step, model, optimizer, x, eps)
+    run = _iwae_steps(torch_track, ref)
+    loss = run["losses"][0]
     if not isinstance(loss, float):
-        fail(f"iwae_train_step must return the loss as a Python float (loss.item()), got {type(loss).__name__}"
+        fail(f"iwae_train_step must return the loss as a Python float (loss.item()), got {type_name(loss)}"
              f"\n  hint: {IWAE_STEP_HINT}")
-    check_close(loss, ref.outputs["loss"], "iwae_train_step loss (before the step)", {}, hint=IWAE_STEP_HINT)
-    with torch.no_grad():
-        for key, linear in vae_layers(model).items():
-            for name, param in (("W", linear.weight.T), ("b", linear.bias)):
-                check_close(param, ref.outputs[f"new_params/{key}/{name}"],
-                            f"parameter {key}/{name} after iwae_train_step", {}, hint=IWAE_STEP_HINT)
+    check_close(run["losses"][0], ref.outputs["loss"], "iwae_train_step loss (before the step)", {},
+                hint=IWAE_STEP_HINT)
+    check_params_after(run["params"], ref.outputs, "iwae_train_step", IWAE_STEP_HINT)
 
 
 @pytest.mark.ext10_5
 def test_iwae_train_steps_on_one_batch_raise_the_bound(torch_track):
     ref = reference("training/iwae_step")
-    model = _vae(torch_track, ref)
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    x, eps = torch.from_numpy(ref.inputs["x"]), torch.from_numpy(ref.inputs["eps"])
-
-    def bound():  # mean L_K of the batch, from the (already graded) Exercises T6 and T9
-        with torch.no_grad():
-            mu, log_var = model.encoder(x)
-            return float(torch.mean(torch_track.iwae.iwae_log_px(x, mu, log_var, eps, model.decoder)))
-
-    before = bound()
-    for _ in range(30):
-        call("iwae_train_step", torch_track.iwae_train.iwae_train_step, model, optimizer, x, eps)
-    after = bound()
+    # the bound: mean L_K of the batch, from the (already graded) Exercises T6 and T9
+    run = _iwae_steps(torch_track, ref, steps=30, bound="iwae")
+    before = float(np.mean(to_numpy(run["before"], "iwae_log_px")))
+    after = float(np.mean(to_numpy(run["after"], "iwae_log_px")))
     if not after > before + 0.1:
         fail(f"30 iwae_train_steps on one batch (eps fixed) should raise the bound mean(L_K); it went {before:.4f} -> "
              f"{after:.4f}\n  hint: descend the loss -mean(L_K), i.e. ascend the bound: " + IWAE_STEP_HINT)

@@ -7,8 +7,8 @@ import torch
 from grader import seeds
 from grader import tolerances as tol
 from grader.harness import call, check_close, fail, to_numpy
-from grader.pytorch._autodiff import (DETACH_HINT, GlobalRandomness, as_tensors, check_gradcheck,
-                                      check_torch_grads_match)
+from grader.pytorch._autodiff import (DETACH_HINT, as_tensors, calls_watching_rngs, check_gradcheck,
+                                      check_torch_grads_match, grad_report)
 from grader.reference import reference
 
 HINT = "z = mu + exp(0.5 * log_var) * eps: the standard deviation is exp(0.5 log_var), and eps is given"
@@ -33,13 +33,12 @@ def test_pathwise_gradients_with_eps_fixed(torch_track):
 @pytest.mark.ext4_1
 def test_sample_is_not_detached_from_mu_and_log_var(torch_track):
     rng = seeds.numpy_rng(7)
-    inputs = as_tensors({"mu": rng.normal(size=(3, 2)), "log_var": rng.normal(size=(3, 2)),
-                         "eps": rng.normal(size=(4, 3, 2))}, requires_grad=("mu", "log_var"))
-    z = call("reparameterize", torch_track.reparam.reparameterize, **inputs)
-    if not isinstance(z, torch.Tensor) or not z.requires_grad:
+    inputs = {"mu": rng.normal(size=(3, 2)), "log_var": rng.normal(size=(3, 2)), "eps": rng.normal(size=(4, 3, 2))}
+    seen = grad_report(torch_track.reparam.reparameterize, inputs, ("mu", "log_var"), joint=True)
+    if seen["type"] != "Tensor" or not seen["requires_grad"]["mu"]:
         fail(f"reparameterize returned a sample that autograd cannot differentiate (requires_grad False): the "
              f"pathwise gradient to mu and log_var is lost\n  hint: {DETACH_HINT}")
-    g_mu, g_lv = torch.autograd.grad(z.sum(), (inputs["mu"], inputs["log_var"]), allow_unused=True)
+    g_mu, g_lv = seen["grads"]["mu"], seen["grads"]["log_var"]
     if g_mu is None or not torch.any(g_mu != 0) or g_lv is None or not torch.any(g_lv != 0):
         fail("the gradient of sum(z) with respect to mu or log_var is missing or zero; with eps fixed it is "
              f"K = 4 for mu and 0.5 * sigma * sum_k eps_k for log_var\n  hint: {DETACH_HINT}")
@@ -49,14 +48,12 @@ def test_sample_is_not_detached_from_mu_and_log_var(torch_track):
 @pytest.mark.ext4_1
 def test_reparameterize_uses_only_the_given_eps(torch_track):
     rng = seeds.numpy_rng(5)
-    args = as_tensors({"mu": rng.normal(size=(3, 2)), "log_var": rng.normal(size=(3, 2)),
-                       "eps": rng.normal(size=(4, 3, 2))})
-    with GlobalRandomness() as state:
-        first = to_numpy(call("reparameterize", torch_track.reparam.reparameterize, **args))
-        second = to_numpy(torch_track.reparam.reparameterize(**args))
-    if not np.array_equal(first, second) or state.changed:
+    inputs = {"mu": rng.normal(size=(3, 2)), "log_var": rng.normal(size=(3, 2)), "eps": rng.normal(size=(4, 3, 2))}
+    seen = calls_watching_rngs(torch_track.reparam.reparameterize, inputs, times=2)
+    first, second = (to_numpy(z, "reparameterize(mu, log_var, eps)") for z in seen["results"])
+    if not np.array_equal(first, second) or seen["changed"]:
         fail("reparameterize must be a deterministic function of (mu, log_var, eps): it drew its own random "
-             f"numbers ({', '.join(state.changed) or 'two calls gave different z'})\n  hint: {HINT}")
+             f"numbers ({', '.join(seen['changed']) or 'two calls gave different z'})\n  hint: {HINT}")
 
 
 @pytest.mark.ext4_1

@@ -5,74 +5,71 @@ import pytest
 import torch
 
 from grader import seeds
-from grader.cases import NET_SIZES
-from grader.harness import call, check_close, fail
-from grader.pytorch._autodiff import GlobalRandomness
-from grader.pytorch._weights import build
+from grader.harness import check_close, fail, to_numpy
+from grader.pytorch._autodiff import type_name
+from grader.pytorch._weights import VAE_SIZES
 from grader.pytrees import random_vae_params, tree_to_flat
 from grader.reference import reference
+from grader.remote import probe
 
 GENERATOR_HINT = ("draw the shuffle and every eps from the generator argument: torch.randperm(N, generator=generator), "
                   "torch.randn(shape, generator=generator, dtype=x.dtype)")
+TOY_SIZES = (16, (8,), 2)  # VAE(x_dim, hidden_dims, z_dim) of the toy runs
 
 
 def _toy_data(n=96, d=16, seed=0):
     """Grey-level 'images' from two prototypes, values in [0, 1]."""
     rng = seeds.numpy_rng(seed)
     protos = rng.uniform(size=(2, d))
-    return torch.from_numpy(np.clip(protos[rng.integers(2, size=n)] + rng.normal(0, 0.05, size=(n, d)), 0, 1))
+    return np.clip(protos[rng.integers(2, size=n)] + rng.normal(0, 0.05, size=(n, d)), 0, 1)
 
 
-def _toy_model(torch_track, seed=1):
-    flat = tree_to_flat(random_vae_params(seeds.numpy_rng(seed), 16, (8,), 2), "params")
-    return build(torch_track, "VAE", flat, 16, (8,), 2)
+def _toy_weights(seed=1):
+    """Weights of a toy VAE(16, (8,), 2), in the frozen layout (``params/encoder/hidden/0/W`` ...)."""
+    return tree_to_flat(random_vae_params(seeds.numpy_rng(seed), *TOY_SIZES), "params")
 
 
-def _mean_elbo(model, x):
-    with torch.no_grad():
-        return float(model(x, torch.zeros((1, len(x), 2), dtype=x.dtype))[0].mean())
+def _epochs(torch_track, x, generator, **kw) -> dict:
+    """train_epoch(model, Adam(lr=0.01), x, generator, ...) on the toy VAE, in the worker (see the probe
+    ``train_epochs``: losses, parameters after, global random states moved, what train_step got)."""
+    return probe(torch_track, "train_epochs", _toy_weights(), TOY_SIZES, x, generator, **kw)
 
 
-def _epoch(torch_track, model, x, generator, **kw):
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    loss = call("train_epoch", torch_track.train.train_epoch, model, optimizer, x, generator, **kw)
+def _check_loss(loss) -> None:
     if not isinstance(loss, float):
-        fail(f"train_epoch must return the mean loss as a Python float; got {type(loss).__name__}")
-    return loss
+        fail(f"train_epoch must return the mean loss as a Python float; got {type_name(loss)}")
+
+
+def _mean_elbo(values) -> float:
+    return float(np.mean(to_numpy(values, "VAE(x, eps)[0]")))
 
 
 @pytest.mark.ext8_1
 def test_a_short_training_run_raises_the_elbo(torch_track):
-    x = _toy_data()
-    model = _toy_model(torch_track)
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    before = _mean_elbo(model, x)
-    generator = seeds.torch_generator(2)
-    for _ in range(5):
-        call("train_epoch", torch_track.train.train_epoch, model, optimizer, x, generator, batch_size=16, n_samples=1)
-    after = _mean_elbo(model, x)
+    run = _epochs(torch_track, _toy_data(), seeds.torch_generator(2), epochs=5, measure=True, batch_size=16,
+                  n_samples=1)
+    before, after = _mean_elbo(run["before"]), _mean_elbo(run["after"])  # mean ELBO at eps = 0
     if not after > before + 1.0:
         fail(f"5 epochs of train_epoch should raise the mean ELBO on a toy data set; it went {before:.3f} -> "
              f"{after:.3f}")
 
 
 @pytest.mark.ext8_1
-def test_train_epoch_visits_every_example_once_in_minibatches(torch_track, monkeypatch):
+def test_train_epoch_visits_every_example_once_in_minibatches(torch_track):
     x = _toy_data(n=50)
-    x[:, 0] = torch.arange(50, dtype=x.dtype) / 100.0  # tag each example
+    x[:, 0] = np.arange(50) / 100.0  # tag each example
+    run = _epochs(torch_track, x, seeds.torch_generator(0), spy=True, stop_at_bad_eps=True,
+                  batch_size=16, n_samples=2)
     seen, sizes = [], []
-    real_step = torch_track.train.train_step
-
-    def spy(model, optimizer, xb, eps):
+    for batch in run["batches"]:  # what train_step got, in order
+        xb, eps = batch["x"], batch["eps"]
         seen.extend(torch.round(xb[:, 0] * 100).long().tolist())
         sizes.append(len(xb))
-        if tuple(eps.shape) != (2, len(xb), 2) or eps.dtype != xb.dtype:
-            fail(f"train_epoch passed eps of shape {tuple(eps.shape)} and dtype {eps.dtype} for a minibatch of "
-                 f"{len(xb)} with n_samples=2; expected shape (2, {len(xb)}, 2) and dtype {xb.dtype}")
-        return real_step(model, optimizer, xb, eps)
-
-    monkeypatch.setattr(torch_track.train, "train_step", spy)
-    _epoch(torch_track, _toy_model(torch_track), x, seeds.torch_generator(0), batch_size=16, n_samples=2)
+        if not isinstance(eps, torch.Tensor) or tuple(eps.shape) != (2, len(xb), 2) or eps.dtype != xb.dtype:
+            fail(f"train_epoch passed eps of shape {tuple(getattr(eps, 'shape', ()))} and dtype "
+                 f"{getattr(eps, 'dtype', type_name(eps))} for a minibatch of {len(xb)} with n_samples=2; expected "
+                 f"shape (2, {len(xb)}, 2) and dtype {xb.dtype}")
+    _check_loss(run["losses"][0])
     if sorted(seen) != list(range(50)) or max(sizes, default=0) > 16:
         fail(f"one epoch over 50 examples with batch_size 16 should visit each example exactly once in minibatches "
              f"of at most 16; visited {len(seen)} examples ({len(set(seen))} distinct) in batches of {sizes}\n"
@@ -83,47 +80,44 @@ def test_train_epoch_visits_every_example_once_in_minibatches(torch_track, monke
 
 
 @pytest.mark.ext8_1
-def test_train_epoch_draws_only_from_its_generator(torch_track, monkeypatch):
+def test_train_epoch_draws_only_from_its_generator(torch_track):
     x = _toy_data(n=40)
-    real_step = torch_track.train.train_step
-    drawn = []
-
-    def spy(model, optimizer, xb, eps):
-        drawn[-1].append(eps.detach().clone())
-        return real_step(model, optimizer, xb, eps)
-
-    monkeypatch.setattr(torch_track.train, "train_step", spy)
     runs = []
-    for seed in (0, 0, 1):
-        model = _toy_model(torch_track)
-        drawn.append([])
-        with GlobalRandomness() as state:
-            loss = _epoch(torch_track, model, x, seeds.torch_generator(seed), batch_size=8)
-        if state.changed:
-            fail(f"train_epoch changed {', '.join(state.changed)}\n  hint: {GENERATOR_HINT}")
-        runs.append((loss, [p.detach().clone() for p in model.parameters()]))
-    same = runs[0][0] == runs[1][0] and all(torch.equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
+    for seed in (0, 0, 1):  # each from the same toy weights
+        run = _epochs(torch_track, x, seeds.torch_generator(seed), spy=True, batch_size=8)
+        _check_loss(run["losses"][0])
+        if run["changed"]:
+            fail(f"train_epoch changed {', '.join(run['changed'])}\n  hint: {GENERATOR_HINT}")
+        runs.append(run)
+    same = runs[0]["losses"] == runs[1]["losses"] and all(torch.equal(a, b) for a, b in zip(runs[0]["params"],
+                                                                                             runs[1]["params"]))
     if not same:
         fail(f"two epochs from the same weights with generators of the same seed gave different results\n"
              f"  hint: {GENERATOR_HINT}")
-    if runs[0][0] == runs[2][0]:
+    if runs[0]["losses"] == runs[2]["losses"]:
         fail(f"generators of seeds 0 and 1 gave the very same epoch: the generator argument is not used\n"
              f"  hint: {GENERATOR_HINT}")
-    first = drawn[0]
+    first, other = ([b["eps"] for b in run["batches"]] for run in (runs[0], runs[2]))
     if len(first) > 1 and all(torch.equal(first[0], e) for e in first[1:]):
         fail(f"every minibatch got the same eps: draw a fresh eps for each minibatch from the generator\n"
              f"  hint: {GENERATOR_HINT}")
-    if all(torch.equal(a, b) for a, b in zip(drawn[0], drawn[2])):
+    if all(torch.equal(a, b) for a, b in zip(first, other)):
         fail(f"generators of seeds 0 and 1 gave the same eps: draw eps from the generator argument\n"
              f"  hint: {GENERATOR_HINT}")
+
+
+def _evaluate(torch_track, flat, sizes, x, generators, **kw) -> dict:
+    """train.evaluate(model, x, generator, ...) once per generator on one VAE with the weights of ``flat``, in
+    the worker: the results, whether gradient tracking was on in each forward pass, whether any .grad was
+    set, which global random states moved."""
+    return probe(torch_track, "evaluate_runs", flat, sizes, x, generators, **kw)
 
 
 @pytest.mark.ext8_2
 def test_evaluate_matches_reference_with_uneven_batches(torch_track):
     ref = reference("train/evaluate_deterministic")  # sigma ~ 1e-13, so every eps gives the same ELBO
-    model = build(torch_track, "VAE", ref.inputs, NET_SIZES["x_dim"], NET_SIZES["hidden_dims"], NET_SIZES["z_dim"])
-    got = call("evaluate", torch_track.train.evaluate, model, torch.from_numpy(ref.inputs["x"]),
-               seeds.torch_generator(0), batch_size=3)
+    (got,) = _evaluate(torch_track, ref.inputs, VAE_SIZES, ref.inputs["x"], [seeds.torch_generator(0)],
+                       batch_size=3)["results"]
     if not isinstance(got, (tuple, list)) or len(got) != 3 or not all(isinstance(v, float) for v in got):
         fail(f"evaluate must return the tuple (elbo, log_lik, kl) of Python floats; got {got!r}")
     for value, name in zip(got, ("elbo", "log_lik", "kl")):
@@ -134,22 +128,16 @@ def test_evaluate_matches_reference_with_uneven_batches(torch_track):
 
 @pytest.mark.ext8_2
 def test_evaluate_builds_no_graph_and_draws_only_from_its_generator(torch_track):
-    x = _toy_data(n=30)
-    model = _toy_model(torch_track)
-    grad_modes = []
-    model.encoder.register_forward_pre_hook(lambda module, args: grad_modes.append(torch.is_grad_enabled()))
-    results = []
-    with GlobalRandomness() as state:
-        for seed in (3, 3, 4):
-            results.append(call("evaluate", torch_track.train.evaluate, model, x, seeds.torch_generator(seed),
-                                batch_size=7, n_samples=2))
-    if any(grad_modes):
+    generators = [seeds.torch_generator(seed) for seed in (3, 3, 4)]
+    run = _evaluate(torch_track, _toy_weights(), TOY_SIZES, _toy_data(n=30), generators, batch_size=7, n_samples=2)
+    results = run["results"]
+    if any(run["grad_modes"]):
         fail("evaluate ran the model with gradient tracking on; wrap the loop in `with torch.no_grad():` so that "
              "no graph is built (it costs memory and time)")
-    if any(p.grad is not None for p in model.parameters()):
+    if run["grads_left"]:
         fail("evaluate left gradients in the parameters; it must not call backward()")
-    if state.changed:
-        fail(f"evaluate changed {', '.join(state.changed)}\n  hint: {GENERATOR_HINT}")
+    if run["changed"]:
+        fail(f"evaluate changed {', '.join(run['changed'])}\n  hint: {GENERATOR_HINT}")
     if results[0] != results[1] or results[0] == results[2]:
         fail(f"evaluate with generator seeds 3, 3, 4 gave {results}: the same seed must give the same result and "
              f"another seed (n_samples=2, a random eps) another one\n  hint: {GENERATOR_HINT}")

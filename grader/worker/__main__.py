@@ -69,6 +69,7 @@ def main() -> int:
         from . import probes_pytorch  # noqa: F401 - registers its probes
     else:
         import autograd  # noqa: F401
+        import autograd.numpy  # noqa: F401 - what every module of the track imports
 
         from . import probes_numpy_ag  # noqa: F401 - registers its probes
     from .loader import Track

@@ -20,6 +20,12 @@ GRAD_HINT = ("write the function with autograd.numpy (import autograd.numpy as n
 LINEAR_DECODER_INPUTS = ("x", "mu", "log_var", "eps", "W", "b")
 
 
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
 def _select(out, index):
     """``out[index]`` for a tuple result (``index`` None: ``out`` itself)."""
     return out if index is None else out[index]
@@ -73,21 +79,24 @@ def _grad_or_fail(scalar, at, what: str, wrt: str):
 
 
 @probe
-def autograd_grads(track, function, inputs: dict, wrt, index=None, linear_decoder=False) -> dict:
+def autograd_grads(track, function, inputs: dict, wrt, index=None, linear_decoder=False, keep_dtype=False) -> dict:
     """Gradients of sum(function(**inputs)[index]) with respect to each input named in ``wrt``, by autograd.
 
     ``function``: a function of the graded code (sent as a reference). With ``linear_decoder`` the inputs hold
     x, mu, log_var, eps, W, b (and maybe more, e.g. baseline) and the function is called as
-    ``function(x, mu, log_var, eps, lambda z: z @ W + b, *more)``. Returns ``{name: float64 array}``.
+    ``function(x, mu, log_var, eps, lambda z: z @ W + b, *more)``. Returns ``{name: float64 array}``. With
+    ``keep_dtype`` the inputs keep their dtype (float32 stays float32: the gradient is that of the float32
+    computation; it is returned in the dtype autograd gives).
     """
     f = _caller(function, linear_decoder)
     grads = {}
     for key in wrt:
         def scalar(value, key=key):
             return _select(f(**{**inputs, key: value}), index).sum()
-        g = _grad_or_fail(scalar, np.asarray(inputs[key], dtype=np.float64),
-                          getattr(function, "__name__", "the function"), key)
-        grads[key] = np.asarray(_value(g), dtype=np.float64)
+        at = np.asarray(inputs[key]) if keep_dtype else np.asarray(inputs[key], dtype=np.float64)
+        with np.errstate(over="ignore") if keep_dtype else _nothing():  # autograd's tanh VJP, cosh(l)^2, overflows
+            g = _grad_or_fail(scalar, at, getattr(function, "__name__", "the function"), key)  # (harmlessly) in float32
+        grads[key] = np.asarray(_value(g)) if keep_dtype else np.asarray(_value(g), dtype=np.float64)
     return grads
 
 
@@ -146,9 +155,11 @@ def train_epoch_spy(track, params, state, x, rng, tag_column=0, **kwargs) -> dic
     """``train.train_epoch(params, state, x, rng, **kwargs)`` with a spy in place of the ``train_step`` it calls.
 
     Each example of ``x`` carries its index n as ``x[n, tag_column] = n / 100``. The spy records, per call,
-    the indices of the minibatch and the shape of its eps, then calls the real ``train_step``; it stops the
-    epoch at the first eps whose shape is not (K, len(minibatch), D_z). Returns
-    ``{"batches": [[n, ...], ...], "eps_shapes": [[K, B, D_z], ...], "stopped": bool}``.
+    the indices of the minibatch, the shape of its eps, the eps itself, the lr, the step count t of the state it
+    was given and the loss the real ``train_step`` returned; it stops the epoch at the first eps whose shape is not
+    (K, len(minibatch), D_z). Returns ``{"batches": [[n, ...], ...], "eps_shapes": [[K, B, D_z], ...],
+    "eps": [array, ...], "lrs": [...], "t_given": [...], "losses": [...], "stopped": bool, "result": what
+    train_epoch returned (or None), "last_step": the (params, state) the last train_step returned}``.
     """
     train = track.train
     real_step = getattr(train, "train_step", None)
@@ -156,21 +167,28 @@ def train_epoch_spy(track, params, state, x, rng, tag_column=0, **kwargs) -> dic
         fail("numpy_ag/train.py has no train_step: keep the stub's import `from .optim import train_step` and call "
              "train_step once per minibatch")
     z_dim = int(np.shape(params["encoder"]["to_mu"][1])[0])
-    batches, eps_shapes = [], []
+    record = {"batches": [], "eps_shapes": [], "eps": [], "lrs": [], "t_given": [], "losses": []}
+    last = {}
 
     def spy(params, state, xb, eps, lr=1e-3):
-        batches.append(np.round(np.asarray(_value(xb))[:, tag_column] * 100).astype(int).tolist())
-        eps_shapes.append([int(s) for s in np.shape(eps)])
+        record["batches"].append(np.round(np.asarray(_value(xb))[:, tag_column] * 100).astype(int).tolist())
+        record["eps_shapes"].append([int(s) for s in np.shape(eps)])
+        record["eps"].append(np.array(_value(eps), dtype=np.float64))
+        record["lrs"].append(float(lr))
+        record["t_given"].append(float(state["t"]) if isinstance(state, dict) and "t" in state else float("nan"))
         if tuple(np.shape(eps)[1:]) != (len(xb), z_dim):
             raise _StopEpoch
-        return real_step(params, state, xb, eps, lr=lr)
+        out = real_step(params, state, xb, eps, lr=lr)
+        record["losses"].append(float(out[2]))
+        last["step"] = [out[0], out[1]]
+        return out
 
     train.train_step = spy
-    stopped = False
+    stopped, result = False, None
     try:
-        train.train_epoch(params, state, x, rng, **kwargs)
+        result = train.train_epoch(params, state, x, rng, **kwargs)
     except _StopEpoch:
         stopped = True
     finally:
         train.train_step = real_step
-    return {"batches": batches, "eps_shapes": eps_shapes, "stopped": stopped}
+    return {**record, "stopped": stopped, "result": result, "last_step": last.get("step")}

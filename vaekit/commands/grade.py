@@ -34,7 +34,7 @@ def options_from(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from ..grading.layout import SubmissionLayoutError
-    from ..grading.report import write_reports
+    from grader.reports import write_reports
     from ..grading.judge import GradingError, grade
     from ..grading.selection import exercise_ids
 

@@ -25,10 +25,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..exercises import EXERCISES
-from .files import write_atomic, write_json
+from grader.reports import plain_results, write_reports
+
+from ..io import save_json, write_text
 from .judge import GradingError, GradingOptions, grade
 from .layout import SubmissionLayoutError
-from .report import plain_results, write_reports
 from .selection import exercise_ids
 
 
@@ -97,7 +98,7 @@ def grade_one(student: str, path: Path, out: Path, opts: GradingOptions, regrade
     extra = {"student": student, "grader_seed": opts.seed, "sandboxed": result.sandboxed}
     write_reports(board, result.seconds, results_json=out / "results" / f"{student}.json",
                   output="\n".join(result.notes), extra=extra)
-    write_json(plain_path, {**plain_results(board, result.seconds, extra), "status": status, "fingerprint": stamp})
+    save_json(plain_path, {**plain_results(board, result.seconds, extra), "status": status, "fingerprint": stamp})
     return Row(student, score, possible, status, round(result.seconds, 1),
                {r["id"]: r["score"] for r in board.per_exercise()})
 
@@ -129,11 +130,11 @@ def grade_class(folder: Path, out: Path, opts: GradingOptions, jobs: int = 2, pr
             row = Row(student, 0.0, sum(EXERCISES[i].points for i in ids), f"not graded: {type(err).__name__}: {err}")
         with lock:
             rows.append(row)
-            write_atomic(out / "gradebook.csv", gradebook_csv(rows, ids))
+            write_text(out / "gradebook.csv", gradebook_csv(rows, ids))
         progress(f"{student}: {row.score:g} / {row.max_score:g} ({row.seconds:g} s) {row.status}")
         return row
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         list(pool.map(work, discover(folder)))
-    write_atomic(out / "gradebook.csv", gradebook_csv(rows, ids))
+    write_text(out / "gradebook.csv", gradebook_csv(rows, ids))
     return rows

@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 from ..stubs import ROOT
-from .files import write_atomic
+from ..io import write_bytes
 
 PARTS = ("exercises", "grader", "docs", "scripts", "vaekit", "mkdocs.yml", "pyproject.toml")
 SKIP_NAMES = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".DS_Store"}
@@ -135,7 +135,7 @@ def zip_folder(folder: Path, archive: Path, top: str | None = None) -> Path:
                     info.external_attr = (0o755 if path.stat().st_mode & 0o100 else 0o644) << 16
                     info.compress_type = zipfile.ZIP_DEFLATED
                     zf.writestr(info, path.read_bytes())
-        write_atomic(archive, scratch.read_bytes())
+        write_bytes(archive, scratch.read_bytes())
     return archive
 
 

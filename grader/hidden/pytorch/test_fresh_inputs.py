@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from grader.harness import call, check_close
+from grader.remote import probe
 
 LOG_2PI = np.log(2 * np.pi)
 
@@ -54,7 +55,9 @@ def test_elbo_on_fresh_inputs(torch_track, rng):
     z = mu + np.exp(0.5 * log_var) * eps
     log_lik = np.mean(cb_log_prob_independent(x, z @ W + bias), axis=0)
     kl = 0.5 * np.sum(mu**2 + np.exp(log_var) - log_var - 1, axis=-1)
-    W_t, bias_t = _t(W), _t(bias)
-    got = call("elbo", torch_track.elbo.elbo, _t(x), _t(mu), _t(log_var), _t(eps), lambda z: z @ W_t + bias_t)
+    # decode: the linear decoder z -> z @ W + b, built in the worker from W and b
+    got = probe(torch_track, "torch_call", torch_track.elbo.elbo,
+                {"x": x, "mu": mu, "log_var": log_var, "eps": eps, "W": W, "b": bias},
+                ("x", "mu", "log_var", "eps", ("W", "b")))
     check_close(got[0], log_lik - kl, "elbo(x, mu, log_var, eps, decode)[0] on fresh inputs", {"x": x}, rtol=1e-9,
                 atol=1e-9, hint="mean over K of cb_log_prob(x, decode(mu + sigma * eps)) minus the KL")

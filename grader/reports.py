@@ -12,7 +12,7 @@ import csv
 import io
 from pathlib import Path
 
-from .files import write_atomic, write_json
+from vaekit.io import save_json, write_text
 
 DIGITS = 5  # points are rounded to this many decimals, as Gradescope shows them
 
@@ -104,9 +104,9 @@ def write_reports(board, execution_time: float, results_json=None, results_plain
     """Write the reports whose paths are given (atomically); return the paths written."""
     written = []
     if results_json:
-        written.append(write_json(results_json, gradescope_results(board, execution_time, output, extra)))
+        written.append(save_json(results_json, gradescope_results(board, execution_time, output, extra)))
     if results_plain:
-        written.append(write_json(results_plain, plain_results(board, execution_time, extra)))
+        written.append(save_json(results_plain, plain_results(board, execution_time, extra)))
     if results_csv:
-        written.append(write_atomic(results_csv, csv_results(board)))
+        written.append(write_text(results_csv, csv_results(board)))
     return written
