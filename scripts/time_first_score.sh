@@ -10,8 +10,12 @@
 # The full output of grade.sh, time-stamped, is kept in build/time-first-score.log of this checkout.
 set -euo pipefail
 
-src="${1:-$(cd "$(dirname "$0")/.." && pwd)}"
-tmp="$(mktemp -d)"
+here="$(cd "$(dirname "$0")/.." && pwd)"
+src="${1:-$here}"
+# Not under /tmp: the grader's sandbox gives the student's code a fresh, empty /tmp, so a kit (and its .venv)
+# cloned there would be invisible to it.
+mkdir -p "$here/build"
+tmp="$(mktemp -d "$here/build/first-score.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
 echo "time-first-score: cloning $src into $tmp/kit"
@@ -27,8 +31,7 @@ status=0
 done >"$tmp/grade.log" || status=$?
 t1=$(date +%s.%N)
 
-here="$(cd "$(dirname "$0")/.." && pwd)"
-mkdir -p "$here/build" && cp "$tmp/grade.log" "$here/build/time-first-score.log"
+cp "$tmp/grade.log" "$here/build/time-first-score.log"
 setup_line=$(grep -m1 "setup: done" "$tmp/grade.log" || true)
 echo "time-first-score: setup finished at ${setup_line:-(no 'setup: done' line)}"
 tail -n 25 "$tmp/grade.log"

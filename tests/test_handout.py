@@ -124,6 +124,9 @@ INSTRUCTOR_FILES = {
     "grader/reference.py": "generates the frozen data from the solutions in the instructors' copy",
     "scripts/mkdocs_hooks.py": "leaves the hidden tests of the instructors' copy out of the site",
     "vaekit/commands/train.py": "offers --code solutions only where the solutions are (its --help is checked below)",
+    "vaekit/explorer.py": "exports a trained decoder with the reference model code, an instructors' tool",
+    "grader/reports.py": "the judge's reports, which instructors read with the hidden tests",
+    "docs/includes/grader-numpy_ag.md": "a generated coverage table; the reference is in an HTML comment, not shown",
 }
 GRADING_DIRS = ("vaekit/grading/",)  # the instructors' grading tools (handout, class grading, Gradescope)
 TEXT = (".py", ".md", ".txt", ".yml", ".yaml", ".toml", ".sh", ".cfg", ".js", ".html", ".css")
