@@ -27,6 +27,9 @@ window.MathJax = {
     webFont: "STIX-Web",
     imageFont: null,
     linebreaks: { automatic: true, width: "container" },
+    // MathJax measures text against a blank font whose source is url('about:blank'), which the browser refuses
+    // (a console error on every page); a local() name that no machine has gives the same blank font quietly.
+    styles: { "@font-face": { "font-family": "MathJax_Blank", src: "local('MathJax_Blank_None')" } },
   },
   showMathMenu: false,
   showMathMenuMSIE: false,
