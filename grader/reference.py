@@ -1,14 +1,16 @@
 """Frozen reference data: the cases of :mod:`grader.cases` evaluated by the reference solutions and saved to
-``grader/reference.npz``, which the grader reads (it never imports the solutions), with a text manifest beside it,
-``grader/reference.manifest``: one line per stored array (name, shape, SHA-256), so that a review shows which
-cases changed.
+``grader/reference.npz``, which the grader reads (it never imports the solutions, and the student handout, which
+has none, grades from this file alone), with a text manifest beside it, ``grader/reference.manifest``: one line
+per stored array (name, shape, SHA-256), so that a review shows which cases changed.
 
-    python -m grader.reference --write              # after changing a solution or a case (instructors)
+In the instructors' copy of the kit, which holds the solutions:
+
+    python -m grader.reference --write              # after changing a solution or a case
     python -m grader.reference --write --seed 917   # fresh inputs for every case (grading with secret inputs)
     python -m grader.reference --check              # exit 1 if the frozen data are stale
 
 Each case's inputs come from a generator seeded by ``--seed`` and the case's own name, so adding, removing or
-renaming one case never changes another's inputs.
+renaming one case never changes another's inputs; the kit's own tests run the check, so stale data fail them.
 """
 
 from __future__ import annotations

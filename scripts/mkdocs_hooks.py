@@ -1,8 +1,10 @@
 """MkDocs hooks of the course site (listed under ``hooks:`` in mkdocs.yml).
 
-1. ``on_config``: stop the build with a clear message when the local KaTeX copy is missing (it is installed by
-   ``bash scripts/docs_assets.sh`` and not committed), instead of building a site whose maths silently stays
-   raw TeX.
+1. ``on_config`` and ``on_post_build``: the maths renderer. The pages' formulas are typeset in the browser by
+   MathJax 2.7, whose files come from the PyPI package ``jupyter-server-mathjax`` (the docs extra of
+   pyproject.toml installs it). ``on_config`` stops the build with a clear message when the package is missing
+   (instead of building a site whose maths silently stays raw TeX); ``on_post_build`` copies its files into the
+   built site, ``site/assets/vendor/mathjax/``. Nothing is downloaded at build time and nothing is committed.
 2. ``on_page_markdown``, two directives written as HTML comments on a line of their own:
 
    - ``<!-- figure: assets/results/samples.png | caption -->`` becomes the image when that file (relative to
@@ -19,32 +21,67 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import posixpath
 import re
+import shutil
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-KATEX_FILES = (
-    "assets/vendor/katex/katex.min.js",
-    "assets/vendor/katex/katex.min.css",
-    "assets/vendor/katex/contrib/auto-render.min.js",
-)
+# Why MathJax 2 from jupyter-server-mathjax: the site must typeset its maths with no network at all, and the kit's
+# machines have Python but often no Node.js, so the renderer has to come from PyPI with pip like everything else.
+# That package (Jupyter project, BSD-licensed; MathJax itself is Apache-2.0) is a maintained wheel whose
+# static/ folder is a complete MathJax 2.7: MathJax.js, the combined configuration TeX-AMS-MML_HTMLorMML-full
+# (TeX input, HTML-CSS output) and the STIX-Web web fonts as local .woff files. It ships the SVG output's font
+# tables but not the SVG output itself, so the site uses the HTML-CSS output with those local fonts; the
+# browser loads them from the site, like every other file. pymdownx.arithmatex's generic mode leaves \( \) and
+# \[ \] inside elements of class "arithmatex", which is what docs/assets/javascripts/mathjax-config.js tells
+# MathJax to look for.
+MATHJAX_PACKAGE = "jupyter_server_mathjax"
+MATHJAX_DEST = "assets/vendor/mathjax"  # inside the built site; mkdocs.yml loads MathJax.js from there
+MATHJAX_FILES = ("MathJax.js", "config/TeX-AMS-MML_HTMLorMML-full.js", "fonts/HTML-CSS/STIX-Web/woff")
 
 GRADER_TESTS = re.compile(r"^(?P<indent>[ \t]*)<!--\s*grader-tests:\s*(?P<marker>\w+)\s*-->[ \t]*$", re.M)
 FIGURE = re.compile(r"^(?P<indent>[ \t]*)<!--\s*figure:\s*(?P<path>[^|>]+?)\s*\|\s*(?P<caption>.+?)\s*-->[ \t]*$", re.M)
 
 
-def on_config(config, **kwargs):
-    docs_dir = Path(config["docs_dir"])
-    missing = [name for name in KATEX_FILES if not (docs_dir / name).is_file()]
+def mathjax_static() -> Path:
+    """The folder of MathJax's files inside the installed package ``jupyter-server-mathjax``.
+
+    Found without importing the package (its ``__init__`` imports Jupyter Server, which the site does not need).
+    Raises PluginError, saying what to install, when the package or one of the files the site uses is missing.
+    """
+    spec = importlib.util.find_spec(MATHJAX_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise PluginError(
+            "the maths renderer MathJax is not installed: the Python package jupyter-server-mathjax is missing. "
+            "Install the docs extra: .venv/bin/python -m pip install -e '.[docs]'"
+        )
+    static = Path(list(spec.submodule_search_locations)[0]) / "static"
+    missing = [name for name in MATHJAX_FILES if not (static / name).exists()]
     if missing:
         raise PluginError(
-            "the maths renderer KaTeX is not installed (missing "
-            + ", ".join(f"docs/{name}" for name in missing)
-            + "): run `bash scripts/docs_assets.sh` once; it fetches the pinned npm package katex"
+            f"the package jupyter-server-mathjax in {static.parent} lacks {', '.join(missing)}: reinstall it with "
+            ".venv/bin/python -m pip install --force-reinstall jupyter-server-mathjax"
         )
+    return static
+
+
+def on_config(config, **kwargs):
+    mathjax_static()  # fail before building the pages, not after
     return config
+
+
+def on_post_build(config, **kwargs):
+    """Copy MathJax's files into the built site (``site_dir/assets/vendor/mathjax/``)."""
+    copy_mathjax(Path(config["site_dir"]) / MATHJAX_DEST)
+
+
+def copy_mathjax(dest: Path) -> Path:
+    """Copy MathJax 2's static files into ``dest`` (created or refreshed); return ``dest``."""
+    shutil.copytree(mathjax_static(), dest, dirs_exist_ok=True)
+    return dest
 
 
 def figure_markdown(path: str, caption: str, page_src: str, docs_dir: Path, indent: str = "") -> str:

@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# Set everything up, then run the kit's own tests: bash scripts/test.sh [pytest options]
+# Set everything up, then run the tests of this copy of the kit: bash scripts/test.sh [pytest options]
+# In the kit itself, which has a folder "tests", it runs the kit's own tests. The student handout has no such
+# folder: there it grades exercises/ and prints the score table, exactly as scripts/grade.sh does.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh || exit 1
+if [ ! -d tests ]; then
+  echo "test: this copy has no folder of kit tests (it is the student handout): grading exercises/ instead"
+  exec bash scripts/grade.sh "$@"
+fi
+bash scripts/setup.sh --test || exit 1
 exec .venv/bin/python -m pytest "$@"

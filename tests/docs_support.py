@@ -143,9 +143,3 @@ def build_site(site_dir: Path) -> subprocess.CompletedProcess:
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},  # keep the output to the build's own messages
     )
 
-
-def katex_installed() -> bool:
-    return (VENDOR / "katex" / "katex.min.js").is_file()
-
-
-KATEX_MISSING = "the KaTeX maths renderer is not installed in docs/assets/vendor/katex: run `bash scripts/docs_assets.sh`"

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
 import pytest
 
-from tests.docs_support import DOCS, KATEX_MISSING, ROOT, build_site, katex_installed
+from tests.docs_support import DOCS, ROOT, build_site
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import mkdocs_hooks  # noqa: E402  (scripts/ is not a package)
@@ -27,8 +27,6 @@ DOCS_REF = re.compile(r"docs/((?:[\w-]+/)*[\w-]+\.md)(?:#([\w-]+))?")
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    if not katex_installed():
-        pytest.fail(KATEX_MISSING)
     site_dir = tmp_path_factory.mktemp("site")
     result = build_site(site_dir)
     return site_dir, result
@@ -93,6 +91,7 @@ def test_internal_links_and_anchors_resolve(site):
             if url.scheme or value.startswith("//"):
                 continue  # external links are fine as links; resources are checked below
             target_url, fragment = urldefrag(urljoin(base, value))
+            target_url = urlparse(target_url).path  # a query string (MathJax.js?config=...) names no file
             target = site_dir / unquote(target_url).lstrip("/")
             if target_url.endswith("/") or target.is_dir():
                 target = target / "index.html"
@@ -118,19 +117,33 @@ def test_nothing_is_loaded_from_the_network(site):
                     continue  # <link rel="canonical"> and the like are not loaded
                 remote.append(f"{page.relative_to(site_dir)}: <{tag} {attr}={value}>")
     assert not remote, "resources loaded from the network:\n" + "\n".join(remote)
-    css = (site_dir / "assets" / "vendor" / "katex" / "katex.min.css").read_text(encoding="utf-8")
-    assert "fonts/KaTeX_Main-Regular.woff2" in css
-    assert (site_dir / "assets" / "vendor" / "katex" / "fonts" / "KaTeX_Main-Regular.woff2").is_file()
+    # MathJax's web fonts, which it loads itself (no <link> names them), are in the site too.
+    mathjax = site_dir / "assets" / "vendor" / "mathjax"
+    assert (mathjax / "fonts" / "HTML-CSS" / "STIX-Web" / "woff" / "STIXMathJax_Main-Regular.woff").is_file()
+    assert (mathjax / "jax" / "output" / "HTML-CSS" / "fonts" / "STIX-Web" / "fontdata.js").is_file()
+    config = (ROOT / "docs" / "assets" / "javascripts" / "mathjax-config.js").read_text(encoding="utf-8")
+    assert 'webFont: "STIX-Web"' in config and "availableFonts: []" in config
 
 
-def test_every_page_loads_katex(site):
+def test_every_page_loads_mathjax_from_the_site(site):
     site_dir, _ = site
     for page in html_pages(site_dir):
         if page.name == "404.html":
             continue
         srcs = [v for t, a, v in parse(page).refs if t == "script"]
-        assert any(s.endswith("katex.min.js") for s in srcs), f"{page.relative_to(site_dir)} does not load KaTeX"
-        assert any(s.endswith("katex-init.js") for s in srcs), f"{page.relative_to(site_dir)} does not start KaTeX"
+        name = page.relative_to(site_dir)
+        config = [i for i, s in enumerate(srcs) if s.endswith("mathjax-config.js")]
+        loader = [i for i, s in enumerate(srcs) if urlparse(s).path.endswith("assets/vendor/mathjax/MathJax.js")]
+        assert config and loader, f"{name} does not load MathJax and its configuration"
+        assert config[0] < loader[0], f"{name}: the MathJax configuration must come before MathJax.js"
+        assert (page.parent / urlparse(srcs[loader[0]]).path).resolve().is_file(), f"{name}: MathJax.js missing"
+
+
+def test_the_maths_renderer_comes_from_pypi_not_npm():
+    """No step of the kit needs Node.js: no script calls npm, and the hook copies MathJax from a Python package."""
+    for path in [*(ROOT / "scripts").glob("*.sh"), ROOT / ".ci" / "run"]:
+        assert not re.search(r"\b(npm|npx|node)\b", path.read_text(encoding="utf-8")), f"{path.name} calls Node.js"
+    assert (mkdocs_hooks.mathjax_static() / "MathJax.js").is_file()
 
 
 def _code_references() -> list[tuple[str, str, str | None]]:
@@ -160,9 +173,19 @@ def test_the_code_links_to_existing_pages_and_anchors(site):
     assert not missing, "\n".join(sorted(set(missing)))
 
 
-def test_missing_katex_stops_the_build_with_a_clear_message(tmp_path):
-    with pytest.raises(mkdocs_hooks.PluginError, match=r"bash scripts/docs_assets\.sh"):
-        mkdocs_hooks.on_config({"docs_dir": str(tmp_path)})
+def test_missing_mathjax_stops_the_build_with_a_clear_message(monkeypatch):
+    monkeypatch.setattr(mkdocs_hooks, "MATHJAX_PACKAGE", "no_such_package_for_mathjax")
+    with pytest.raises(mkdocs_hooks.PluginError, match=r"jupyter-server-mathjax is missing.*pip install -e '\.\[docs\]'"):
+        mkdocs_hooks.on_config({"docs_dir": str(DOCS)})
+
+
+def test_the_build_copies_mathjax_into_the_site(tmp_path):
+    (tmp_path / "site").mkdir()
+    mkdocs_hooks.on_post_build({"site_dir": str(tmp_path / "site")})
+    copied = tmp_path / "site" / "assets" / "vendor" / "mathjax"
+    source = mkdocs_hooks.mathjax_static()
+    assert (copied / "MathJax.js").read_bytes() == (source / "MathJax.js").read_bytes()
+    assert (copied / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()
 
 
 def test_figure_directive_shows_a_figure_only_when_it_exists(tmp_path):

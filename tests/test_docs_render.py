@@ -1,6 +1,8 @@
-"""The built site typesets every formula: each page is opened in headless Chromium, and its DOM (after the
-page's JavaScript ran) must hold a KaTeX rendering for every formula, no KaTeX error and no raw TeX in the
-visible text, and no displayed equation wider than the text column of a 1280-pixel-wide window.
+"""The built site typesets every formula: each page is opened in headless Chromium, and its DOM (after MathJax
+finished, waited for with ``MathJax.Hub.Queue``) must hold a MathJax rendering for every formula, no MathJax
+error and no raw TeX in the visible text, no displayed equation wider than the text column of a 1280-pixel-wide
+window, and, at 1280 and at 390 pixels, no element wider than the window outside a scroll container (a long
+displayed equation scrolls inside its own box).
 
 Screenshots of every page are saved to build/docs-screenshots/ (or $VAEKIT_SCREENSHOTS) for a person to look at:
 ``<page>.png`` is the whole page in a window 12,000 pixels high and ``<page>-<n>.png`` its non-blank
@@ -39,13 +41,17 @@ FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
     "--run-all-compositor-stages-before-draw", "--virtual-time-budget=10000",
 ]
-# Injected into every page the test server sends: after the maths is typeset, mark each displayed equation that
-# is wider than its box, and mark the body as checked (so a page whose scripts never ran is caught).
+# Injected into every page the test server sends. Once MathJax has typeset the page (its startup is over and
+# everything queued before this check has run), mark each displayed equation that is wider than its box, list the
+# elements that stick out of the window, and mark the body as checked (so a page whose scripts never ran, or whose
+# MathJax never finished, is caught).
 PROBE = b"""<script>
-window.addEventListener("load", function () {
-  setTimeout(function () {
-    document.querySelectorAll(".katex-display").forEach(function (el) {
-      if (el.scrollWidth > el.clientWidth + 1) { el.setAttribute("data-overflow", el.scrollWidth + ">" + el.clientWidth); }
+function vaekitProbe() {
+    document.querySelectorAll("div.arithmatex").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth + 1) {
+        var tex = el.querySelector('script[type^="math/tex"]');
+        el.setAttribute("data-overflow", el.scrollWidth + ">" + el.clientWidth + " " + (tex ? tex.textContent : "").trim().slice(0, 160));
+      }
     });
     // Elements that stick out of the window (left or right) without a scroll container around them inside the
     // content (a container of the theme's layout that clips would hide the problem, so those do not count).
@@ -72,11 +78,24 @@ window.addEventListener("load", function () {
     });
     document.body.setAttribute("data-images", JSON.stringify({n: document.querySelectorAll(".md-content img").length, broken: broken}));
     document.body.setAttribute("data-probe", "done");
-  }, 500);
+}
+window.addEventListener("load", function () {
+  if (window.MathJax && window.MathJax.Hub && window.MathJax.Hub.Register) {
+    MathJax.Hub.Register.StartupHook("End", function () {
+      MathJax.Hub.Queue(function () { setTimeout(vaekitProbe, 50); });
+    });
+  } else {
+    document.body.setAttribute("data-mathjax", "missing");
+    vaekitProbe();
+  }
 });
 </script>"""
 RAW_TEX = re.compile(r"\\[A-Za-z]+|\$\$|\\\(|\\\)|\\\[|\\\]")
 SKIPPED_TAGS = {"script", "style", "pre", "code", "annotation", "math", "svg", "textarea"}
+# MathJax HTML-CSS output: the frame of each typeset formula, and the marks of a formula it could not typeset
+# (merror: a TeX error; noError: the noErrors extension's raw source; MathJax_Error: "Math Processing Error").
+RENDERED_CLASSES = {"MathJax", "MathJax_Display"}
+ERROR_CLASSES = {"merror", "noError", "MathJax_Error"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
@@ -95,7 +114,7 @@ class PageDom(HTMLParser):
         self.probe_done = False
         self.wide: list[str] = []
         self.images: dict = {}
-        self._in_annotation = False
+        self.mathjax_missing = False
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -104,22 +123,23 @@ class PageDom(HTMLParser):
             self.probe_done = True
             self.wide = json.loads(attrs.get("data-wide") or "[]")
             self.images = json.loads(attrs.get("data-images") or "{}")
+        if tag == "body":
+            self.errors += json.loads(attrs.get("data-math-errors") or "[]")
+            self.mathjax_missing = attrs.get("data-mathjax") == "missing"
         if "arithmatex" in classes:
             formula = {"rendered": False}
             self.formulas.append(formula)
             self.open_formulas.append((len(self.stack), formula))
-        if "katex" in classes:
+        if classes & RENDERED_CLASSES:
             for _, formula in self.open_formulas:
                 formula["rendered"] = True
-        if "katex-error" in classes:
-            self.errors.append(attrs.get("title") or "katex-error")
+        if classes & ERROR_CLASSES:
+            self.errors.append(f"<{tag} class={' '.join(sorted(classes))}> in formula {len(self.formulas)}")
         if "data-overflow" in attrs:
-            self.overflowing.append(f"[{attrs['data-overflow']} px] ")
-        if tag == "annotation" and self.overflowing and self.overflowing[-1].endswith("] "):
-            self._in_annotation = True  # the TeX source of the overflowing equation, for the message
+            self.overflowing.append(attrs["data-overflow"])
         if tag in VOID:
             return
-        if self.skip_depth is None and (tag in SKIPPED_TAGS or "katex-mathml" in classes):
+        if self.skip_depth is None and (tag in SKIPPED_TAGS or "MJX_Assistive_MathML" in classes):
             self.skip_depth = len(self.stack)
         self.stack.append((tag, classes))
 
@@ -137,9 +157,6 @@ class PageDom(HTMLParser):
                 break
 
     def handle_data(self, data):
-        if self._in_annotation:
-            self.overflowing[-1] += " ".join(data.split())[:160]
-            self._in_annotation = False
         if self.skip_depth is None:
             self.text.append(data)
 
@@ -222,17 +239,18 @@ def test_every_formula_is_typeset(server, screenshot_dir, page):
     done = chromium(f"--window-size={WIDTH},1000", "--dump-dom", url)
     assert done.returncode == 0, f"chromium failed on {url}:\n{done.stderr[-2000:]}"
     dom = parse_dom(done.stdout)
-    assert dom.probe_done, f"{page}: the page's scripts did not run to the end (no data-probe mark in the DOM)"
+    assert dom.probe_done, f"{page}: the page's scripts or MathJax did not run to the end (no data-probe mark in the DOM)"
+    assert not dom.mathjax_missing, f"{page}: MathJax was not loaded (is assets/vendor/mathjax/MathJax.js in the site?)"
     assert len(dom.formulas) == n_source, f"{page}: {n_source} formulas in the HTML, {len(dom.formulas)} in the DOM"
     raw = [i for i, f in enumerate(dom.formulas) if not f["rendered"]]
-    assert not raw, f"{page}: {len(raw)} of {len(dom.formulas)} formulas were not typeset by KaTeX"
-    assert not dom.errors, f"{page}: KaTeX errors: {dom.errors[:5]}"
+    assert not raw, f"{page}: {len(raw)} of {len(dom.formulas)} formulas were not typeset by MathJax"
+    assert not dom.errors, f"{page}: MathJax errors: {dom.errors[:5]}"
     visible = " ".join(dom.text)
     leftovers = sorted(set(RAW_TEX.findall(visible)))
     assert not leftovers, f"{page}: raw TeX in the visible text: {leftovers[:10]}"
     assert not dom.overflowing, (
         f"{page}: {len(dom.overflowing)} displayed equation(s) wider than the text column at {WIDTH} px "
-        "(scrollWidth>clientWidth); split them over several lines:\n" + "\n".join(dom.overflowing)
+        "(scrollWidth>clientWidth px); split them over several lines:\n" + "\n".join(dom.overflowing)
     )
     assert not dom.wide, f"{page}: elements wider than the {WIDTH} px window outside a scroll container: {dom.wide}"
     assert not dom.images.get("broken"), f"{page}: images that did not load: {dom.images['broken']}"
@@ -298,7 +316,8 @@ def test_nothing_is_cut_off_on_a_phone(server, screenshot_dir, phone, page):
     base, _ = server
     dom = _open(phone, base + url_of(page))
     assert phone.evaluate("document.documentElement.clientWidth") == PHONE
-    assert not dom.errors, f"{page}: KaTeX errors at {PHONE} px: {dom.errors[:5]}"
+    assert not dom.mathjax_missing, f"{page}: MathJax was not loaded at {PHONE} px"
+    assert not dom.errors, f"{page}: MathJax errors at {PHONE} px: {dom.errors[:5]}"
     assert all(f["rendered"] for f in dom.formulas), f"{page}: formulas not typeset at {PHONE} px"
     assert not dom.wide, f"{page}: cut off at {PHONE} px (wider than the window, no scroll container):\n" + "\n".join(dom.wide)
     assert not dom.images.get("broken"), f"{page}: images that did not load: {dom.images['broken']}"
@@ -323,3 +342,22 @@ def test_the_cut_off_check_can_fail(server, phone):
     dom = _open(phone, base + "/probe-check/")
     cut = [w for w in dom.wide if w.startswith("div")]
     assert len(cut) == 1 and "too wide" in cut[0], dom.wide
+
+
+def test_a_formula_mathjax_cannot_typeset_is_caught(server, phone):
+    """Guards the typesetting checks: with the site's own MathJax, a formula with a TeX error is reported as an
+    error, and a well-formed one beside it is typeset."""
+    _, site = server
+    bad = site / "probe-tex" / "index.html"
+    bad.parent.mkdir(exist_ok=True)
+    bad.write_text('<html><head><meta name="viewport" content="width=device-width,initial-scale=1"></head><body>'
+                   '<div class="md-content"><p><span class="arithmatex">\\(x^2 + 1\\)</span> and '
+                   '<span class="arithmatex">\\(\\frac{1}{\\)</span></p></div>'
+                   '<script src="../assets/javascripts/mathjax-config.js"></script>'
+                   '<script src="../assets/vendor/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"></script>'
+                   '</body></html>')
+    base, _ = server
+    dom = _open(phone, base + "/probe-tex/")
+    assert not dom.mathjax_missing
+    assert len(dom.formulas) == 2 and dom.formulas[0]["rendered"]
+    assert dom.errors, "a TeX error was not reported"

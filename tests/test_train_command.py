@@ -17,7 +17,7 @@ from vaekit.training.config import TrainConfig
 
 HIDDEN, LATENT, BATCH = 16, 2, 8
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-FIGURES = ("reconstructions.png", "samples.png", "latent_scatter.png", "traversal.png", "interpolation.png")
+FIGURES = ("training_curves.png", "reconstructions.png", "samples.png", "latent_scatter.png", "traversal.png", "interpolation.png")
 CHECKPOINT = {"numpy_ag": "checkpoint.npz", "pytorch": "checkpoint.pt"}
 TRACKS = ["numpy_ag", "pytorch"]
 
@@ -84,6 +84,32 @@ def test_train_writes_checkpoint_metrics_and_figures(data_root, tmp_path, track,
         assert image.ndim == 3 and image.shape[0] > 50 and image.shape[1] > 50
         assert image[..., :3].std() > 0.05, f"{name} is blank"
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
+
+
+def test_the_training_curves_are_drawn_from_the_metrics_it_records(data_root, tmp_path, monkeypatch):
+    """training_curves.png plots exactly the per-epoch numbers of metrics.json, and is written atomically."""
+    from vaekit import plotting
+
+    drawn = {}
+    real = plotting.save_training_curves
+
+    def spy(path, epochs, train_elbo, test_elbo, test_log_lik, test_kl, title=None):
+        drawn.update(path=Path(path), epochs=list(epochs), train_elbo=list(train_elbo), test_elbo=list(test_elbo),
+                     test_log_lik=list(test_log_lik), test_kl=list(test_kl))
+        return real(path, epochs, train_elbo, test_elbo, test_log_lik, test_kl, title=title)
+
+    monkeypatch.setattr(plotting, "save_training_curves", spy)
+    writes = []
+    real_write = plotting.write_bytes
+    monkeypatch.setattr(plotting, "write_bytes", lambda path, data: writes.append(Path(path)) or real_write(path, data))
+    out = tmp_path / "run"
+    assert train(data_root, out, epochs=2) == 0
+    rows = metrics(out)["epochs"]
+    assert drawn["path"] == out / "training_curves.png" and out / "training_curves.png" in writes
+    assert drawn["epochs"] == [0, 1, 2]
+    for key in ("train_elbo", "test_elbo", "test_log_lik", "test_kl"):
+        assert drawn[key] == [row[key] for row in rows], key
+    assert drawn["train_elbo"][0] is None
 
 
 @pytest.mark.parametrize("track", TRACKS)

@@ -17,8 +17,8 @@
    ``g * (1 - tanh(x)**2)``, which reuses the forward result and cannot overflow.
 
 :func:`install_autograd_fixes` re-registers these VJPs with the same formulas (the tanh one in the
-equivalent form above), computed in the dtype of the incoming gradient ``g``. ``tests/test_autograd_fixes.py``
-checks them against autograd's own VJPs and finite differences. Calling it more than once is harmless.
+equivalent form above), computed in the dtype of the incoming gradient ``g``. The kit's own tests
+check them against autograd's own VJPs and finite differences. Calling it more than once is harmless.
 """
 
 from __future__ import annotations

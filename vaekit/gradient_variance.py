@@ -22,7 +22,7 @@ both with mean 2a. Expanding in the moments of eps (E eps^2 = 1, E eps^4 = 3, E 
 
 At mu = sigma = 1 the score-function variance without baseline is 15, 30, 87, 495 for k = 1, 0, -1, -3,
 against 4 for the pathwise estimator at every k; the baseline b* = a^2 + 3 sigma^2 minimises it (to
-8a^2 + 6 at sigma = 1). ``tests/test_gradient_variance.py`` checks these formulas by Gauss-Hermite quadrature.
+8a^2 + 6 at sigma = 1). The kit's own tests check these formulas by Gauss-Hermite quadrature.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from . import IMAGE_SIDE
 from .io import write_bytes
@@ -220,6 +221,8 @@ def save_training_curves(path, epochs, train_elbo, test_elbo, test_log_lik, test
     right.set_ylabel("nats per image")
     right.set_title("KL(q(z|x) || p(z)) on the test set", fontsize=10)
     right.grid(alpha=0.3)
+    for ax in (left, right):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     if title:
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()

@@ -36,12 +36,16 @@ class StubError(ValueError):
     """A solution file whose solution regions are malformed."""
 
 
+HEADER = (
+    "# Exercise file: fill in the parts marked TODO; leave signatures and docstrings as they are.\n"
+    "# The grader: bash scripts/grade.sh (all exercises) or bash scripts/grade.sh 2.1 (one).\n"
+)
+
+
 def header(solution_rel: str) -> str:
-    """The comment that opens every generated stub."""
-    return (
-        f"# Exercise file generated from {solution_rel} by `vaekit stubs`.\n"
-        "# Fill in the parts marked TODO; leave signatures and docstrings as they are.\n"
-    )
+    """The comment that opens every generated stub (the same for every file: it names no solution file, since
+    the students' copy of the kit has none)."""
+    return HEADER
 
 
 def make_stub(source: str, solution_rel: str) -> str:

@@ -3,7 +3,7 @@
 The matrices of the course's VAE are small (batches of 128, layers of 400), so extra threads gain little:
 on 2 idle cores, 2 threads train some 10-40% faster than 1. But BLAS and OpenMP threads wait for each other by
 spinning, and when another program holds a core they fall far behind: on 2 busy cores, 2 threads trained
-some 30 times *slower* than 1 (benchmarks/README.md). ``vaekit train`` therefore uses 1 thread unless told
+some 30 times *slower* than 1 (measured by the kit's benchmarks). ``vaekit train`` therefore uses 1 thread unless told
 otherwise.
 """
 

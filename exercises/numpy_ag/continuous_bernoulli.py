@@ -1,5 +1,5 @@
-# Exercise file generated from solutions/numpy_ag/continuous_bernoulli.py by `vaekit stubs`.
-# Fill in the parts marked TODO; leave signatures and docstrings as they are.
+# Exercise file: fill in the parts marked TODO; leave signatures and docstrings as they are.
+# The grader: bash scripts/grade.sh (all exercises) or bash scripts/grade.sh 2.1 (one).
 """Exercise 2: the continuous Bernoulli distribution CB(x; eta), eta = sigmoid(logits).
 
 The density on x in [0, 1] is  p(x | eta) = C(eta) eta^x (1 - eta)^(1 - x)  with the normalising constant

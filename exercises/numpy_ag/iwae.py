@@ -1,5 +1,5 @@
-# Exercise file generated from solutions/numpy_ag/iwae.py by `vaekit stubs`.
-# Fill in the parts marked TODO; leave signatures and docstrings as they are.
+# Exercise file: fill in the parts marked TODO; leave signatures and docstrings as they are.
+# The grader: bash scripts/grade.sh (all exercises) or bash scripts/grade.sh 2.1 (one).
 """Exercise 9: the importance-weighted estimate of log p(x) (Burda et al., 2016; docs/theory/training.md#iwae)."""
 
 import autograd.numpy as np

@@ -1,5 +1,5 @@
-# Exercise file generated from solutions/numpy_ag/iwae_train.py by `vaekit stubs`.
-# Fill in the parts marked TODO; leave signatures and docstrings as they are.
+# Exercise file: fill in the parts marked TODO; leave signatures and docstrings as they are.
+# The grader: bash scripts/grade.sh (all exercises) or bash scripts/grade.sh 2.1 (one).
 """Exercise 10.5: training on the importance-weighted bound instead of the ELBO (Burda et al., 2016).
 
 See docs/theory/training.md#iwae and docs/exercises/estimators.md#ex10_5.

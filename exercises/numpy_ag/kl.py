@@ -1,5 +1,5 @@
-# Exercise file generated from solutions/numpy_ag/kl.py by `vaekit stubs`.
-# Fill in the parts marked TODO; leave signatures and docstrings as they are.
+# Exercise file: fill in the parts marked TODO; leave signatures and docstrings as they are.
+# The grader: bash scripts/grade.sh (all exercises) or bash scripts/grade.sh 2.1 (one).
 """Exercise 3: the closed-form KL divergence from q(z|x) to the prior (docs/theory/model.md#closed-form-kl)."""
 
 import autograd.numpy as np

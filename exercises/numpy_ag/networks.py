@@ -1,5 +1,5 @@
-# Exercise file generated from solutions/numpy_ag/networks.py by `vaekit stubs`.
-# Fill in the parts marked TODO; leave signatures and docstrings as they are.
+# Exercise file: fill in the parts marked TODO; leave signatures and docstrings as they are.
+# The grader: bash scripts/grade.sh (all exercises) or bash scripts/grade.sh 2.1 (one).
 """Exercise 6: the MLP encoder q(z|x) and decoder p(x|z) as functions of a parameter pytree.
 
 Parameters are nested dicts of arrays (a "pytree"), e.g. ``params["encoder"]["to_mu"] = (W, b)`` with

@@ -1,5 +1,5 @@
-# Exercise file generated from solutions/numpy_ag/optim.py by `vaekit stubs`.
-# Fill in the parts marked TODO; leave signatures and docstrings as they are.
+# Exercise file: fill in the parts marked TODO; leave signatures and docstrings as they are.
+# The grader: bash scripts/grade.sh (all exercises) or bash scripts/grade.sh 2.1 (one).
 """Exercise 7: Adam and one training step with ``autograd`` (Kingma & Ba, 2015; docs/exercises/numpy.md#ex7_1).
 
 Adam works on the flat parameter vector theta of shape (P,); :func:`flatten_params` turns the parameter

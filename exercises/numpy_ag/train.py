@@ -1,5 +1,5 @@
-# Exercise file generated from solutions/numpy_ag/train.py by `vaekit stubs`.
-# Fill in the parts marked TODO; leave signatures and docstrings as they are.
+# Exercise file: fill in the parts marked TODO; leave signatures and docstrings as they are.
+# The grader: bash scripts/grade.sh (all exercises) or bash scripts/grade.sh 2.1 (one).
 """Exercise 8: the training loop over minibatches and the evaluation of the test ELBO.
 
 The data are one preloaded array of shape (N, D_x); a minibatch is ``x[idx]`` for an index array ``idx``

@@ -1,5 +1,5 @@
-# Exercise file generated from solutions/pytorch/elbo.py by `vaekit stubs`.
-# Fill in the parts marked TODO; leave signatures and docstrings as they are.
+# Exercise file: fill in the parts marked TODO; leave signatures and docstrings as they are.
+# The grader: bash scripts/grade.sh (all exercises) or bash scripts/grade.sh 2.1 (one).
 """Exercise T5: the Monte Carlo ELBO with the analytic KL (docs/theory/training.md#monte-carlo-elbo)."""
 
 import torch

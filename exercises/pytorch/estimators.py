@@ -1,5 +1,5 @@
-# Exercise file generated from solutions/pytorch/estimators.py by `vaekit stubs`.
-# Fill in the parts marked TODO; leave signatures and docstrings as they are.
+# Exercise file: fill in the parts marked TODO; leave signatures and docstrings as they are.
+# The grader: bash scripts/grade.sh (all exercises) or bash scripts/grade.sh 2.1 (one).
 """Exercise T10: two ways to differentiate an expectation, the pathwise and the score-function estimator.
 
 A toy problem first, x ~ N(mu, sigma^2) with f(x) = (x - k)^2, where the variances are known exactly

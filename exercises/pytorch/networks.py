@@ -1,5 +1,5 @@
-# Exercise file generated from solutions/pytorch/networks.py by `vaekit stubs`.
-# Fill in the parts marked TODO; leave signatures and docstrings as they are.
+# Exercise file: fill in the parts marked TODO; leave signatures and docstrings as they are.
+# The grader: bash scripts/grade.sh (all exercises) or bash scripts/grade.sh 2.1 (one).
 """Exercise T6: the MLP encoder q(z|x), decoder p(x|z) and the whole VAE as ``torch.nn`` modules.
 
 Each affine layer is an ``nn.Linear``, whose ``weight`` of shape (fan_out, fan_in) is the transpose of the

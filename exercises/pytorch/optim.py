@@ -1,5 +1,5 @@
-# Exercise file generated from solutions/pytorch/optim.py by `vaekit stubs`.
-# Fill in the parts marked TODO; leave signatures and docstrings as they are.
+# Exercise file: fill in the parts marked TODO; leave signatures and docstrings as they are.
+# The grader: bash scripts/grade.sh (all exercises) or bash scripts/grade.sh 2.1 (one).
 """Exercise T7: one training step with ``torch.autograd`` and a ``torch.optim`` optimiser.
 
 The NumPy track writes Adam by hand; here ``torch.optim.Adam(model.parameters(), lr=1e-3)`` does the same

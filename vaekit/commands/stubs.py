@@ -1,4 +1,7 @@
-"""``vaekit stubs``: regenerate ``exercises/`` from the solution regions in ``solutions/``."""
+"""``vaekit stubs``: regenerate ``exercises/`` from the solution regions of the reference solutions.
+
+Only in the instructors' copy of the kit: the student handout has no solutions, and no such command.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +24,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
+    from ..stubs import SOLUTIONS
+
+    if not SOLUTIONS.is_dir():
+        return  # the student handout
     p = subparsers.add_parser("stubs", help="regenerate exercises/ from the solution regions in solutions/")
     p.add_argument("--check", action="store_true", help="only list stale stubs; exit 1 if any")
     p.set_defaults(func=run)

@@ -11,10 +11,18 @@ import sys
 
 DESCRIPTION = """\
 Train the VAE of one track on MNIST (pixels in [0, 1], continuous Bernoulli decoder). By default it trains
-YOUR code in exercises/; use --code solutions for the reference. Prints the train and test ELBO in nats per
-image after every epoch (positive values are normal for a continuous Bernoulli: it is a density on [0, 1]),
-saves a checkpoint and metrics.json after every epoch, and figures at the end, all in --out.
+YOUR code in exercises/{reference}. Prints the train and test ELBO in nats per image after every epoch
+(positive values are normal for a continuous Bernoulli: it is a density on [0, 1]), saves a checkpoint and
+metrics.json after every epoch, and at the end the training curves (training_curves.png) and the figures of
+the trained model, all in --out.
 """
+
+
+def _has_solutions() -> bool:
+    """True in the instructors' copy of the kit; the student handout has no reference solutions."""
+    from ..stubs import SOLUTIONS
+
+    return SOLUTIONS.is_dir()
 
 
 def _int_at_least(low: int):
@@ -73,12 +81,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
+    solutions = _has_solutions()
+    description = DESCRIPTION.format(reference="; use --code solutions for the reference" if solutions else "")
     p = subparsers.add_parser(
-        "train", help="train a VAE (yours or the reference) on MNIST", description=DESCRIPTION)
+        "train", help="train a VAE (yours or the reference) on MNIST" if solutions else "train your VAE on MNIST",
+        description=description)
     p.add_argument("--track", choices=("numpy_ag", "pytorch"), default="numpy_ag", help="which track to train (default: %(default)s)")
-    p.add_argument("--code", default="exercises", metavar="exercises|solutions|PATH",
-                   help="whose implementation: your exercises/, the reference solutions/, or a folder laid out "
-                        "like exercises/ (default: %(default)s)")
+    if solutions:
+        p.add_argument("--code", default="exercises", metavar="exercises|solutions|PATH",
+                       help="whose implementation: your exercises/, the reference solutions/, or a folder laid "
+                            "out like exercises/ (default: %(default)s)")
+    else:
+        p.add_argument("--code", default="exercises", metavar="exercises|PATH",
+                       help="whose implementation: your exercises/ or a folder laid out like exercises/ "
+                            "(default: %(default)s)")
     p.add_argument("--data-root", default=None, metavar="DIR",
                    help="folder with the MNIST IDX files (default: $VAEKIT_DATA_ROOT, else ./data)")
     p.add_argument("--dataset", choices=("mnist", "fashion-mnist"), default="mnist", help="(default: %(default)s)")

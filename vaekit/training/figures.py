@@ -26,6 +26,24 @@ TRAVERSAL_STEPS = np.linspace(-2.5, 2.5, 9)  # in standard deviations of mu_d ov
 INTERPOLATION_STEPS = 10
 
 
+CURVES_NAME = "training_curves.png"
+
+
+def make_training_curves(out: str | Path, epochs: list[dict], title: str | None = None) -> Path:
+    """Draw ``training_curves.png`` into ``out`` from the per-epoch rows that ``metrics.json`` records.
+
+    Each row holds ``epoch``, ``train_elbo`` (None for epoch 0, the model before training), ``test_elbo``,
+    ``test_log_lik`` and ``test_kl`` in nats per image, with test_elbo = test_log_lik - test_kl. The file is
+    written atomically (:func:`vaekit.plotting.save_figure`).
+    """
+    if not epochs:
+        raise ValueError("no epoch to draw: metrics.json has no rows")
+    return plotting.save_training_curves(
+        Path(out) / CURVES_NAME, [r["epoch"] for r in epochs], [r["train_elbo"] for r in epochs],
+        [r["test_elbo"] for r in epochs], [r["test_log_lik"] for r in epochs], [r["test_kl"] for r in epochs],
+        title=title)
+
+
 def pick_examples(labels: Array, per_class: int) -> Array:
     """Indices of the first ``per_class`` examples of each label present, ordered by label."""
     idx = [np.flatnonzero(labels == c)[:per_class] for c in np.unique(labels)]

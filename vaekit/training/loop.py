@@ -23,7 +23,7 @@ from ..exercises import EXERCISES
 from ..io import load_json, save_json
 from ..submission import SubmissionError
 from .config import ARCHITECTURE_FIELDS, TrainConfig
-from .figures import make_figures
+from .figures import make_figures, make_training_curves
 
 METRICS_NAME = "metrics.json"
 UNIT = "nats/image"
@@ -123,8 +123,11 @@ def _run(config: TrainConfig, log) -> dict:
     if config.epochs == 0 or start >= config.epochs:
         save_json(metrics_path, _metrics(config, history))
 
-    figures = make_figures(out, trainer.encode_mean, trainer.decode_mean, x_test, y_test, config.latent_dim,
-                           seed=config.seed)
+    n_epoch = len(x_train) if config.max_batches is None else min(len(x_train), config.max_batches * config.batch_size)
+    curves = make_training_curves(out, history, title=f"{config.track} track, code: {config.code}, D_z = "
+                                  f"{config.latent_dim}, {n_epoch} {config.dataset} training images per epoch")
+    figures = [curves] + make_figures(out, trainer.encode_mean, trainer.decode_mean, x_test, y_test,
+                                      config.latent_dim, seed=config.seed)
     log(f"checkpoint: {checkpoint}" if checkpoint.exists() else "no checkpoint (no epoch was run)")
     log(f"metrics:    {metrics_path}")
     log("figures:    " + ", ".join(str(p) for p in figures))

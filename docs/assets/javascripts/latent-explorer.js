@@ -11,7 +11,7 @@
 (function () {
   "use strict";
 
-  // |l| below this uses the Taylor series of the mean, as cb_mean in solutions/pytorch/continuous_bernoulli.py.
+  // |l| below this uses the Taylor series of the mean, as cb_mean of Exercise T2.3 does.
   var TAYLOR_WINDOW = 1e-2;
   var STRIP_STEPS = 10; // images in an interpolation strip
   var PICK_RADIUS = 14; // CSS pixels: how near a click must be to a test code to pick it
@@ -585,7 +585,7 @@
     document.querySelectorAll(".latent-explorer[data-src]").forEach(load);
   }
 
-  // Exposed for the kit's browser test (tests/test_explore_page.py).
+  // Exposed for the kit's browser tests of this page.
   window.LatentExplorer = { cbMean: cbMean, sigmoid: sigmoid, halfToNumber: halfToNumber };
 
   if (typeof document$ !== "undefined") {
