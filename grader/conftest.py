@@ -123,12 +123,19 @@ def pytest_collection_modifyitems(config, items):
         markers = [m.name for m in item.iter_markers() if m.name in BY_MARKER]
         if len(markers) != 1:
             raise pytest.UsageError(f"grader test {item.nodeid} needs exactly one exercise marker, has {markers}")
-        hidden = Path(item.path).resolve().is_relative_to(HIDDEN_DIR)
-        board.add_test(item.nodeid, BY_MARKER[markers[0]], hidden, item.get_closest_marker("core") is not None)
         if timed and item.get_closest_marker("timeout") is None:
             # The test's own limit is enforced by the judge on the worker (grader/remote.py), which it then stops;
             # pytest-timeout is only a backstop for the judge itself.
             item.add_marker(pytest.mark.timeout(2 * timeout + 60))
+
+
+def pytest_collection_finish(session):
+    """Register the tests that will run (after ``-m`` / ``-k`` deselection): every one of them counts."""
+    board = session.config.stash[_BOARD]
+    for item in session.items:
+        marker = next(m.name for m in item.iter_markers() if m.name in BY_MARKER)
+        hidden = Path(item.path).resolve().is_relative_to(HIDDEN_DIR)
+        board.add_test(item.nodeid, BY_MARKER[marker], hidden, item.get_closest_marker("core") is not None)
 
 
 # --- seeds -----------------------------------------------------------------------------------------------
@@ -214,7 +221,10 @@ def pytest_runtest_makereport(item, call):
         problems, text, total = state["workers"].end_test()
         state["problems"] = problems
         result = board.tests[item.nodeid]
-        verdict, message = verdict_of(call.excinfo, board.exercise_of(item.nodeid), board.target, result.hidden)
+        try:
+            verdict, message = verdict_of(call.excinfo, board.exercise_of(item.nodeid), board.target, result.hidden)
+        except Exception as err:  # noqa: BLE001 - whatever the graded code raised, the judge goes on
+            verdict, message = "error", f"Exercise {result.exercise.id}: the grader could not classify the outcome ({type(err).__name__})"
         if verdict != "passed" and verdict != "not attempted":
             message += _printed(text, total)
         board.record(item.nodeid, verdict, message, report.duration)
@@ -238,6 +248,7 @@ def pytest_sessionfinish(session, exitstatus):
     elapsed = time.monotonic() - config.stash[_STATE]["started"]
     workers = config.stash[_STATE]["workers"]
     sandboxed = workers.sandboxed()
+    board.close(exitstatus)
     workers.close()  # every worker, and everything it started, ends here
     paths = {k: config.getoption(f"--results-{k}") for k in ("json", "plain", "csv")}
     if any(paths.values()):

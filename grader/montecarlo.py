@@ -21,6 +21,8 @@ def standard_normal(shape) -> np.ndarray:
 
 def _check(got, se, expected, expected_se, what: str, name: str, hint: str) -> None:
     got, se = np.asarray(got, dtype=float), np.asarray(se, dtype=float)
+    if not (np.all(np.isfinite(got)) and np.all(np.isfinite(se))):
+        fail(f"{name}: the samples hold NaN or inf values, so their {what} is not finite" + (f"\n  hint: {hint}" if hint else ""))
     expected = np.broadcast_to(np.asarray(expected, dtype=float), got.shape)
     allowed = tol.MC_Z * np.sqrt(se**2 + np.asarray(expected_se, dtype=float) ** 2)
     bad = ~(np.abs(got - expected) <= allowed)  # also catches NaN

@@ -28,6 +28,15 @@ CORE_SHARE = 0.6  # of an exercise's points carried by its core tests
 WRONG_CAP = 0.2  # of an exercise's points kept at most when a core test fails
 
 
+_CONTROL = {c: None for c in range(32) if c not in (9, 10)} | {127: None} | {c: None for c in range(0x80, 0xA0)}
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters (terminal escape sequences included), newlines and tabs kept: a
+    message may carry text of the graded code's, and must not be able to redraw the reader's terminal."""
+    return str(text).translate(_CONTROL)
+
+
 def cap(text: str, limit: int = MESSAGE_LIMIT) -> str:
     """``text`` cut to ``limit`` characters, saying how much was cut."""
     text = str(text)
@@ -68,8 +77,17 @@ class Scoreboard:
             raise ValueError(f"unknown verdict {verdict!r}; one of {VERDICTS}")
         result = self.tests[nodeid]
         if result.verdict in ("not run", "passed"):  # a teardown error cannot undo a failure
-            result.verdict, result.message = verdict, cap(message)
+            result.verdict, result.message = verdict, cap(printable(message))
         result.duration += duration
+
+    def close(self, exitstatus: int = 0) -> None:
+        """At the end of a grading run: a test that never ran counts as an error (it earns nothing), so that
+        stopping the grader early can never leave an exercise with fewer tests, or fewer points to earn."""
+        for result in self.tests.values():
+            if result.verdict == "not run":
+                result.verdict = "error"
+                result.message = (f"Exercise {result.exercise.id}: not graded: the grader stopped before this test "
+                                  f"ran (exit status {int(exitstatus)})")
 
     def has_results(self) -> bool:
         return any(r.verdict != "not run" for r in self.tests.values())
@@ -214,7 +232,8 @@ def verdict_of(excinfo, exercise: Exercise, target: Path, hidden: bool = False) 
             text = cap(str(link))
             if f"Exercise {exercise.id} " in text or f"Exercise {exercise.id}:" in text or not text.startswith("Exercise"):
                 return "not attempted", f"not attempted: {text or 'NotImplementedError'}"
-            other = text.split(" ")[1].rstrip(":")
+            words = text.split(" ")
+            other = words[1].rstrip(":") if len(words) > 1 else "another exercise"
             return "not attempted", f"Exercise {exercise.id} needs Exercise {other} first: {text}"
     if isinstance(exc, (pytest.fail.Exception, AssertionError)):
         return "failed", cap(f"Exercise {exercise.id}: {exc}") + docs

@@ -123,3 +123,31 @@ def test_the_workers_stand_in_for_vaekit_data_is_the_kits_function():
     from vaekit import data
 
     assert inspect.getsource(numpy_vaekit.minibatch_indices) == inspect.getsource(data.minibatch_indices)
+
+
+def test_a_small_message_cannot_make_a_huge_structure():
+    r, w = os.pipe()
+    try:
+        payload = b"[" + b"[]," * 300_000 + b"[]]"
+        os.write(w, len(payload).to_bytes(4, "big"))
+        with pytest.raises(wire.WireError, match="lists and objects"):
+            import threading
+
+            threading.Thread(target=lambda: os.write(w, payload), daemon=True).start()
+            wire.receive(r)
+    finally:
+        os.close(r)
+        os.close(w)
+    with pytest.raises(wire.WireError, match="items"):
+        wire.decode([[]] * (wire.MAX_ITEMS + 1))
+
+
+def test_control_characters_never_reach_a_message():
+    from grader.scoring import Scoreboard
+    from vaekit.exercises import EXERCISES
+
+    board = Scoreboard(ROOT)
+    board.add_test("grader/x.py::t", EXERCISES["3.1"])
+    board.record("grader/x.py::t", "error", "your code raised ValueError: \x1b[2J\x1b[8mfake table\x07\nline two\tok")
+    message = board.tests["grader/x.py::t"].message
+    assert "\x1b" not in message and "\x07" not in message and "\nline two\tok" in message

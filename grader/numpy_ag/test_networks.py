@@ -87,8 +87,8 @@ def test_init_is_uniform_within_one_over_sqrt_fan_in_and_uses_only_rng(np_track)
         name = f"{key[2:]} (fan_in {_fan_in(key)}, {n} entries)"
         expected = f"U(-{a:.4g}, {a:.4g}): |entries| <= {a:.4g}, mean 0, standard deviation {a / np.sqrt(3):.4g}"
         mean_se, var_se = a / np.sqrt(3 * n), a**2 * np.sqrt(4 / 45) / np.sqrt(n)
-        if (np.abs(arr).max() > a * (1 + 1e-6) or np.abs(arr).max() < a / 2 or abs(arr.mean()) > tol.MC_Z * mean_se
-                or abs(arr.var() - a**2 / 3) > tol.MC_Z * var_se):
+        if not (np.abs(arr).max() <= a * (1 + 1e-6) and np.abs(arr).max() >= a / 2  # written so that NaN fails
+                and abs(arr.mean()) <= tol.MC_Z * mean_se and abs(arr.var() - a**2 / 3) <= tol.MC_Z * var_se):
             fail(f"{name} has max |entry| {np.abs(arr).max():.4g}, mean {arr.mean():.3g} and standard deviation "
                  f"{arr.std():.4g}; expected {expected}\n  hint: every layer (weights and biases, encoder and decoder) "
                  "comes from init_linear(rng, fan_in, fan_out, dtype), with the fan_in of that layer")

@@ -128,7 +128,7 @@ def test_train_epoch_carries_the_state_and_returns_the_mean_minibatch_loss(np_tr
         fail("train_epoch gave two minibatches the same eps: draw a fresh eps from rng for every minibatch")
     pooled = np.concatenate([e.ravel() for e in eps])  # 200 draws of N(0, 1): mean and variance within MC_Z s.e.
     n = pooled.size
-    if abs(pooled.mean()) > tol.MC_Z / np.sqrt(n) or abs(pooled.var() - 1) > tol.MC_Z * np.sqrt(2 / n):
+    if not (abs(pooled.mean()) <= tol.MC_Z / np.sqrt(n) and abs(pooled.var() - 1) <= tol.MC_Z * np.sqrt(2 / n)):
         fail(f"the eps train_epoch drew have mean {pooled.mean():.3f} and variance {pooled.var():.3f} over {n} draws; "
              "expected standard normal draws (rng.standard_normal)")
 

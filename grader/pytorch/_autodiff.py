@@ -29,16 +29,16 @@ DECODER = ("W", "b")  # in a layout: the linear decoder z -> z @ W + b
 ELBO_LAYOUT = ("x", "mu", "log_var", "eps", DECODER)  # elbo, iwae_log_px: (x, mu, log_var, eps, decode)
 
 
-def as_tensor(value, requires_grad: bool = False):
-    """A float64 tensor copy of a NumPy array (tensors pass through)."""
+def as_tensor(value, requires_grad: bool = False, dtype: str = "float64"):
+    """A tensor copy (float64, or ``dtype``) of a NumPy array (tensors pass through)."""
     if isinstance(value, torch.Tensor):
         return value
-    return torch.tensor(np.asarray(value), dtype=torch.float64, requires_grad=requires_grad)
+    return torch.tensor(np.asarray(value), dtype=getattr(torch, dtype), requires_grad=requires_grad)
 
 
-def as_tensors(inputs: Mapping[str, object], requires_grad: tuple[str, ...] = ()) -> dict:
-    """Every input as a float64 tensor; those named in ``requires_grad`` track gradients."""
-    return {key: as_tensor(value, key in requires_grad) for key, value in inputs.items()}
+def as_tensors(inputs: Mapping[str, object], requires_grad: tuple[str, ...] = (), dtype: str = "float64") -> dict:
+    """Every input as a float64 (or ``dtype``) tensor; those named in ``requires_grad`` track gradients."""
+    return {key: as_tensor(value, key in requires_grad, dtype) for key, value in inputs.items()}
 
 
 def type_name(value) -> str:

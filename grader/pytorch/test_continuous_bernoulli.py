@@ -11,6 +11,18 @@ from grader.pytorch._autodiff import (DETACH_HINT, as_tensors, check_gradcheck, 
                                       torch_grads, type_name)
 from grader.reference import reference
 
+WINDOW_HINT = ("in float32 the exact branch loses digits to cancellation for small |l| (log C and the mean divide by "
+               "l): use the Taylor series for |l| < 1e-2, the window of the docstring")
+FLOAT32_HINT = ("float32 in, float32 out: use Python floats (math.log) for constants; a float64 tensor upcasts the "
+                "result")
+LOG_PROB_HINT = ("sum over pixels of x*l - log(1 + e^l) + log C(l) (= -binary_cross_entropy_with_logits + log C); "
+                 "without log C it is the Bernoulli log-likelihood, wrong for grey-level pixels")
+LOG_PROB_HINTS = {
+    "formula": "add log C(l) (cb_log_norm) for every pixel: without it this is the Bernoulli log-likelihood, "
+               "which is wrong for grey-level pixels",
+    "factor": "a constant factor off: the sum over pixels (the last axis, dim=-1), not the mean",
+}
+MEAN_HINT = "the mean is eta/(2 eta - 1) + 1/(2 atanh(1 - 2 eta)), not eta; use a Taylor series near 1/2"
 NORMALISER_HINT = (
     "log C = log(l / tanh(l/2)) away from l = 0 and log 2 + l^2/12 - 7 l^4/1440 near it; torch.where "
     "evaluates both branches and its backward pass multiplies the unused one by 0 (0 * NaN = NaN), so feed "
@@ -19,6 +31,7 @@ NORMALISER_HINT = (
 
 
 @pytest.mark.ext2_1
+@pytest.mark.core
 def test_cb_log_norm_matches_reference_on_random_logits(torch_track):
     ref = reference("cb/log_norm_random")
     got = call("cb_log_norm", torch_track.continuous_bernoulli.cb_log_norm, **as_tensors(ref.inputs))
@@ -26,6 +39,7 @@ def test_cb_log_norm_matches_reference_on_random_logits(torch_track):
 
 
 @pytest.mark.ext2_1
+@pytest.mark.core
 def test_cb_log_norm_is_log_2_at_one_half_and_exact_near_it(torch_track):
     ref = reference("cb/log_norm_edges")  # eta = 1/2 exactly, near it, 1e-6 and 1 - 1e-6 in probability
     got = call("cb_log_norm", torch_track.continuous_bernoulli.cb_log_norm, **as_tensors(ref.inputs))
@@ -71,13 +85,33 @@ def test_cb_log_norm_keeps_float32_finite_with_finite_gradients(torch_track):
     check_finite(seen["grads"]["logits"], "gradient of cb_log_norm in float32", ref.inputs, hint=NORMALISER_HINT)
 
 
+def _softplus(l):
+    return np.logaddexp(0.0, l)
+
+
+def _log_c(l):
+    """log C(l) in float64 (a judge-side formula for the diagnosis only; values are checked against the reference)."""
+    small = np.abs(l) < 1e-2
+    safe = np.where(small, 1.0, l)
+    return np.where(small, np.log(2) + l**2 / 12 - 7 * l**4 / 1440, np.log(safe / np.tanh(safe / 2)))
+
+
+def _wrong_log_probs(x, logits):
+    """Known wrong answers of cb_log_prob, by name (for the diagnosis of a wrong value)."""
+    bern = x * logits - _softplus(logits)
+    return {"the Bernoulli log-likelihood sum(x l - log(1 + e^l)) without log C": np.sum(bern, axis=-1),
+            "the mean over pixels instead of the sum": np.mean(bern + _log_c(logits), axis=-1),
+            "the Bernoulli log-likelihood minus log C (the sign of log C flipped)":
+            np.sum(bern - _log_c(logits), axis=-1)}
+
+
 @pytest.mark.ext2_2
+@pytest.mark.core
 def test_cb_log_prob_matches_reference(torch_track):
     ref = reference("cb/log_prob")
     got = call("cb_log_prob", torch_track.continuous_bernoulli.cb_log_prob, **as_tensors(ref.inputs))
-    check_close(got, ref.outputs["value"], "cb_log_prob(x, logits)", ref.inputs,
-                hint="sum over pixels of x*l - log(1 + e^l) + log C(l) (= -binary_cross_entropy_with_logits "
-                "+ log C); without log C it is the Bernoulli log-likelihood, wrong for grey-level pixels")
+    check_close(got, ref.outputs["value"], "cb_log_prob(x, logits)", ref.inputs, hint=LOG_PROB_HINT,
+                wrong=_wrong_log_probs(**ref.inputs), hints=LOG_PROB_HINTS)
 
 
 @pytest.mark.ext2_2
@@ -85,7 +119,7 @@ def test_cb_log_prob_broadcasts_k_samples_against_one_image(torch_track):
     ref = reference("cb/log_prob_broadcast")  # x (4, 10) against logits (3, 4, 10)
     got = call("cb_log_prob", torch_track.continuous_bernoulli.cb_log_prob, **as_tensors(ref.inputs))
     check_close(got, ref.outputs["value"], "cb_log_prob(x (4,10), logits (3,4,10))", ref.inputs,
-                hint="F.binary_cross_entropy_with_logits needs x and logits of one shape: torch.broadcast_tensors")
+                wrong=_wrong_log_probs(**ref.inputs), hints=LOG_PROB_HINTS, hint="F.binary_cross_entropy_with_logits needs x and logits of one shape: torch.broadcast_tensors")
 
 
 @pytest.mark.ext2_2
@@ -109,11 +143,13 @@ def test_cb_density_integrates_to_one(torch_track):
 
 
 @pytest.mark.ext2_3
+@pytest.mark.core
 def test_cb_mean_matches_reference(torch_track):
     ref = reference("cb/mean")
     got = call("cb_mean", torch_track.continuous_bernoulli.cb_mean, **as_tensors(ref.inputs))
-    check_close(got, ref.outputs["value"], "cb_mean(logits)", ref.inputs, rtol=1e-8, atol=1e-10,
-                hint="the mean is eta/(2 eta - 1) + 1/(2 atanh(1 - 2 eta)), not eta; use a Taylor series near 1/2")
+    check_close(got, ref.outputs["value"], "cb_mean(logits)", ref.inputs, rtol=1e-8, atol=1e-10, hint=MEAN_HINT,
+                wrong={"eta = sigmoid(l) (the mean of a Bernoulli, not of the continuous Bernoulli)":
+                       1 / (1 + np.exp(-ref.inputs["logits"]))})
 
 
 @pytest.mark.ext2_3
@@ -135,3 +171,97 @@ def test_cb_mean_has_finite_gradients_at_the_edges(torch_track):
                  hint="as in cb_log_norm, feed the exact branch of torch.where a safe value inside the window")
     away = logits[np.abs(np.abs(logits) - 0.01) > 1e-3]  # finite differences straddling the window edge are poor
     check_gradcheck(torch_track.continuous_bernoulli.cb_mean, {"logits": away}, ("logits",), "cb_mean")
+
+
+# --- float32 (the precision training runs in) ------------------------------------------------------------------
+def _f32_case():
+    """Float32 points on both sides of the Taylor window 1e-2 (+- 3 ulps), 1e-3 ... 1e-2, 0, saturated logits
+    (case wider/cb_float32); the reference values and gradients are float64. Tolerances: grader/tolerances.py."""
+    return reference("wider/cb_float32")
+
+
+def _f32_grad(function, inputs, name):
+    """d sum(function(**inputs)) / d logits by torch.autograd at the float32 inputs (value too): (value, grad)."""
+    seen = grad_report(function, inputs, ("logits",), dtype="float32")
+    if seen["type"] != "Tensor":
+        fail(f"{name} returned a {seen['type']} for float32 inputs; return a torch.Tensor")
+    if seen["grads"]["logits"] is None:
+        fail(f"the gradient of {name} of float32 logits does not reach the logits\n  hint: {DETACH_HINT}")
+    return seen["value"], seen["grads"]["logits"]
+
+
+@pytest.mark.ext2_1
+@pytest.mark.core
+def test_cb_log_norm_keeps_float32_on_both_sides_of_the_taylor_window(torch_track):
+    ref = _f32_case()
+    got = call("cb_log_norm", torch_track.continuous_bernoulli.cb_log_norm,
+               **as_tensors({"logits": ref.inputs["logits"]}, dtype="float32"))
+    check_close(got, ref.outputs["log_norm"], "cb_log_norm(logits) on float32 logits", {"logits": ref.inputs["logits"]},
+                rtol=tol.CB32_VALUE_RTOL, atol=tol.CB32_VALUE_ATOL, dtype=torch.float32, hint=FLOAT32_HINT)
+
+
+@pytest.mark.ext2_1
+def test_cb_log_norm_float32_gradient_is_accurate_on_both_sides_of_the_taylor_window(torch_track):
+    ref = _f32_case()
+    inputs = {"logits": ref.inputs["logits"]}
+    _, grad = _f32_grad(torch_track.continuous_bernoulli.cb_log_norm, inputs, "cb_log_norm")
+    check_close(grad, ref.outputs["log_norm_grad_logits"], "float32 d cb_log_norm(l) / dl vs the float64 reference",
+                inputs, rtol=tol.CB32_GRAD_RTOL, atol=tol.CB32_LOG_NORM_GRAD_ATOL, hint=WINDOW_HINT)
+
+
+@pytest.mark.ext2_2
+@pytest.mark.core
+def test_cb_log_prob_keeps_float32(torch_track):
+    ref = _f32_case()  # one pixel per logit, x in [0, 1] (0, 1 and 1/2 among them)
+    x, logits = ref.inputs["x"][:, None], ref.inputs["logits"][:, None]
+    got = call("cb_log_prob", torch_track.continuous_bernoulli.cb_log_prob,
+               **as_tensors({"x": x, "logits": logits}, dtype="float32"))
+    check_close(got, ref.outputs["log_prob"], "cb_log_prob(x, logits) on float32 inputs, logits up to +-100",
+                {"x": ref.inputs["x"], "logits": ref.inputs["logits"]}, rtol=tol.CB32_VALUE_RTOL,
+                atol=tol.CB32_VALUE_ATOL, dtype=torch.float32,
+                hint=FLOAT32_HINT + "; log(sigmoid(l)) underflows in float32: use F.binary_cross_entropy_with_logits "
+                "or F.softplus")
+
+
+@pytest.mark.ext2_2
+def test_cb_log_prob_float32_gradient_is_accurate(torch_track):
+    ref = _f32_case()
+    inputs = {"x": ref.inputs["x"][:, None], "logits": ref.inputs["logits"][:, None]}
+    _, grad = _f32_grad(torch_track.continuous_bernoulli.cb_log_prob, inputs, "cb_log_prob")
+    check_close(to_numpy(grad)[:, 0], ref.outputs["log_prob_grad_logits"],
+                "float32 d cb_log_prob(x, l) / dl vs the float64 reference",
+                {"x": ref.inputs["x"], "logits": ref.inputs["logits"]}, rtol=tol.CB32_GRAD_RTOL,
+                atol=tol.CB32_LOG_NORM_GRAD_ATOL, hint=WINDOW_HINT)
+
+
+@pytest.mark.ext2_3
+@pytest.mark.core
+def test_cb_mean_keeps_float32_and_is_accurate_near_the_window(torch_track):
+    ref = _f32_case()
+    got = call("cb_mean", torch_track.continuous_bernoulli.cb_mean,
+               **as_tensors({"logits": ref.inputs["logits"]}, dtype="float32"))
+    check_close(got, ref.outputs["mean"], "cb_mean(logits) on float32 logits vs the float64 reference",
+                {"logits": ref.inputs["logits"]}, rtol=tol.CB32_VALUE_RTOL, atol=tol.CB32_MEAN_ATOL,
+                dtype=torch.float32, hint=FLOAT32_HINT + "; " + WINDOW_HINT)
+
+
+@pytest.mark.ext2_3
+def test_cb_mean_float32_gradient_is_accurate_on_both_sides_of_the_taylor_window(torch_track):
+    ref = _f32_case()
+    inputs = {"logits": ref.inputs["logits"]}
+    _, grad = _f32_grad(torch_track.continuous_bernoulli.cb_mean, inputs, "cb_mean")
+    check_close(grad, ref.outputs["mean_grad_logits"], "float32 d cb_mean(l) / dl vs the float64 reference",
+                inputs, rtol=tol.CB32_GRAD_RTOL, atol=tol.CB32_MEAN_GRAD_ATOL, hint=WINDOW_HINT)
+
+
+@pytest.mark.ext2_3
+def test_cb_mean_is_in_the_unit_interval_for_extreme_logits(torch_track):
+    logits = np.array([-1e3, -80.0, -30.0, -1e-3, 0.0, 1e-3, 30.0, 80.0, 1e3])
+    got = to_numpy(call("cb_mean", torch_track.continuous_bernoulli.cb_mean, torch.from_numpy(logits)), "cb_mean(logits)")
+    check_finite(got, "cb_mean(logits)", {"logits": logits})
+    if got.shape != logits.shape or not ((got >= 0) & (got <= 1)).all():
+        fail(f"cb_mean must return one mean in [0, 1] per logit; got {got} for logits {logits}\n  hint: "
+             "eta / tanh(l/2) - 1/l with eta = (1 + tanh(l/2)) / 2 never overflows")
+    grads = torch_grads(torch_track.continuous_bernoulli.cb_mean, {"logits": logits}, ("logits",), "cb_mean")
+    check_finite(grads["logits"], "gradient of cb_mean", {"logits": logits},
+                 hint="a NaN gradient comes from the unused exact branch of torch.where: feed it a safe value")

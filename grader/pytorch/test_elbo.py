@@ -2,12 +2,14 @@
 
 import numpy as np
 import pytest
+import torch
 
 from grader import tolerances as tol
 from grader.harness import check_close, fail, finite_difference_grad, to_numpy
 from grader.pytorch._autodiff import (DETACH_HINT, ELBO_LAYOUT, call_with, check_gradcheck, check_torch_grads_match,
                                       torch_grads, type_name)
 from grader.reference import reference
+from grader.remote import probe
 
 HINT = ("elbo = mean over the K samples of cb_log_prob(x, decode(z)) minus kl_to_standard_normal(mu, log_var), "
         "one value per example (B,): average over K (dim=0), never over the batch")
@@ -21,12 +23,39 @@ def _terms(torch_track, inputs):
     return out
 
 
+def _wrong_terms(ref) -> dict:
+    """Known wrong values of each of the three results, by name."""
+    log_lik, kl = ref.outputs["log_lik"], ref.outputs["kl"]
+    swapped = {"log_lik": "the KL (the results in the wrong order? return (elbo, log_lik, kl))",
+               "kl": "the log-likelihood term (the results in the wrong order? return (elbo, log_lik, kl))"}
+    return {"elbo": {"log_lik + kl (the KL added instead of subtracted)": log_lik + kl,
+                     "log_lik alone (the KL left out)": log_lik,
+                     "log_lik - mean over the batch of kl": log_lik - kl.mean()},
+            "log_lik": {swapped["log_lik"]: kl}, "kl": {swapped["kl"]: log_lik}}
+
+
 @pytest.mark.ext5_1
+@pytest.mark.core
 def test_elbo_and_its_terms_match_reference(torch_track):
     ref = reference("elbo/linear_decoder")
     elbo, log_lik, kl = _terms(torch_track, ref.inputs)
+    wrong = _wrong_terms(ref)
     for name, got in (("log_lik", log_lik), ("kl", kl), ("elbo", elbo)):
-        check_close(got, ref.outputs[name], f"elbo(...)[{name}]", ref.inputs, hint=HINT)
+        check_close(got, ref.outputs[name], f"elbo(...)[{name}]", ref.inputs, hint=HINT, wrong=wrong[name],
+                    hints={"factor": "a constant factor off: " + HINT})
+
+
+@pytest.mark.ext5_1
+@pytest.mark.core
+def test_elbo_keeps_float32(torch_track):
+    ref = reference("elbo/linear_decoder")
+    out = probe(torch_track, "torch_call", torch_track.elbo.elbo, ref.inputs, ELBO_LAYOUT, dtype="float32")
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        fail(f"elbo must return the tuple (elbo, log_lik, kl); got {type_name(out)}")
+    for i, name in enumerate(("elbo", "log_lik", "kl")):
+        check_close(out[i], ref.outputs[name], f"elbo(...)[{name}] on float32 tensors (and a float32 decoder)",
+                    ref.inputs, rtol=tol.F32_RTOL, atol=tol.F32_ATOL, dtype=torch.float32,
+                    hint="float32 in, float32 out: no float64 tensors, no dtype=torch.float64")
 
 
 @pytest.mark.ext5_1

@@ -7,7 +7,8 @@ import torch
 from grader.harness import call, check_close, check_shape, fail, to_numpy
 from grader.montecarlo import check_mc_mean, check_mc_variance
 from grader.pytorch._autodiff import ELBO_LAYOUT, call_with, check_tensor, torch_grads, type_name
-from grader.pytorch._weights import VAE_SIZES, check_params_after, parameter_vector
+from grader.pytorch._steps import check_one_step, check_two_steps, run_steps
+from grader.pytorch._weights import VAE_SIZES, parameter_vector
 from grader.reference import reference
 from grader.remote import probe
 from vaekit.gradient_variance import exact_grad_mu, exact_variance_pathwise, exact_variance_score_function
@@ -23,6 +24,11 @@ SURROGATE_HINT = ("z = (mu + sigma * eps).detach(); f = log p(x|z) + log p(z) - 
 ENCODER_HINT = ("differentiate the batch MEAN of the ELBO (pathwise) or of the surrogate (score) with "
                 "torch.autograd.grad with respect to list(model.encoder.parameters()) and concatenate the "
                 "flattened gradients in that order")
+ENCODER_HINTS = {"factor": "a constant factor off: the gradient of the batch MEAN (not the sum) of the ELBO, to be "
+                          "ascended (not the gradient of the loss -ELBO), with respect to the encoder's parameters"}
+SURROGATE_HINTS = {"factor": "a constant factor off: the MEAN over the K samples (dim=0) of log q(z|x) * (f - baseline), "
+                             "not the sum"}
+PATHWISE_HINTS = {"factor": "a constant factor off: d/dmu (x - k)^2 = 2 (x - k), with the sign of x - k"}
 IWAE_STEP_HINT = ("optimizer.zero_grad(); loss = -mean over the batch of iwae_log_px(x, mu, log_var, eps, "
                   "model.decoder); loss.backward(); optimizer.step(); return the loss as a float")
 
@@ -34,12 +40,13 @@ def _toy():
 
 # --- T10.1 --------------------------------------------------------------------------------------------------
 @pytest.mark.ext10_1
+@pytest.mark.core
 def test_pathwise_estimates_match_reference(torch_track):
     ref, s = _toy()
     eps = torch.from_numpy(ref.inputs["eps"])
     got = call("pathwise_grad_mu", torch_track.estimators.pathwise_grad_mu, s["mu"], s["sigma"], eps, s["k"])
     check_close(check_tensor(got, "pathwise_grad_mu"), ref.outputs["pathwise"], "pathwise_grad_mu(mu, sigma, eps, k)",
-                {**s, "eps": ref.inputs["eps"]}, hint=PATHWISE_HINT)
+                {**s, "eps": ref.inputs["eps"]}, hint=PATHWISE_HINT, hints=PATHWISE_HINTS)
 
 
 @pytest.mark.ext10_1
@@ -56,6 +63,7 @@ def test_pathwise_mean_and_variance_are_exact(torch_track, sigma, rng):
 
 # --- T10.2 --------------------------------------------------------------------------------------------------
 @pytest.mark.ext10_2
+@pytest.mark.core
 def test_score_function_estimates_match_reference(torch_track):
     ref, s = _toy()
     eps = torch.from_numpy(ref.inputs["eps"])
@@ -100,10 +108,12 @@ def _surrogate_grads(torch_track, inputs, wrt=("mu", "log_var", "W")):
 
 
 @pytest.mark.ext10_3
+@pytest.mark.core
 def test_surrogate_matches_reference(torch_track):
     ref = reference("variance/surrogate")
     check_close(_surrogate(torch_track, ref.inputs), ref.outputs["value"],
-                "score_function_surrogate(x, mu, log_var, eps, decode, baseline)", ref.inputs, hint=SURROGATE_HINT)
+                "score_function_surrogate(x, mu, log_var, eps, decode, baseline)", ref.inputs, hint=SURROGATE_HINT,
+                hints=SURROGATE_HINTS)
     no_baseline = {k: v for k, v in ref.inputs.items() if k != "baseline"}
     check_close(_surrogate(torch_track, no_baseline), ref.outputs["value_no_baseline"],
                 "score_function_surrogate(...) with the default baseline 0", no_baseline, hint=SURROGATE_HINT)
@@ -138,6 +148,7 @@ def test_surrogate_gradient_is_unbiased(torch_track, rng):
 # --- T10.4 --------------------------------------------------------------------------------------------------
 @pytest.mark.ext10_4
 @pytest.mark.parametrize("estimator", ["pathwise", "score"])
+@pytest.mark.core
 def test_encoder_gradient_matches_reference(torch_track, estimator):
     ref = reference("variance/encoder_gradient")
     x, eps, baseline = (ref.inputs[k] for k in ("x", "eps", "baseline"))
@@ -145,39 +156,51 @@ def test_encoder_gradient_matches_reference(torch_track, estimator):
     expected = parameter_vector(run["order"], ref.outputs, estimator)  # in the order of model.encoder.parameters()
     check_close(check_tensor(run["result"], "encoder_gradient"), expected,
                 f"encoder_gradient(model, x, eps, {estimator!r}, baseline)",
-                {"x": x, "eps": eps, "baseline": baseline}, rtol=1e-6, atol=1e-8, hint=ENCODER_HINT)
+                {"x": x, "eps": eps, "baseline": baseline}, rtol=1e-6, atol=1e-8, hint=ENCODER_HINT,
+                hints=ENCODER_HINTS)
     if run["grads_left"]:
         fail("encoder_gradient left gradients in the model's .grad fields; use torch.autograd.grad(objective, "
              "list(model.encoder.parameters())) instead of .backward()")
 
 
 # --- T10.5 --------------------------------------------------------------------------------------------------
-def _iwae_steps(torch_track, ref, steps: int = 1, bound=None) -> dict:
-    """``steps`` iwae_train_steps with torch.optim.Adam(lr=0.01) on the VAE with the case's weights (probe)."""
-    x, eps = ref.inputs["x"], ref.inputs["eps"]
-    return probe(torch_track, "train_steps", "iwae_train.iwae_train_step", ref.inputs, VAE_SIZES, x, eps,
-                 optimizer="Adam", lr=0.01, steps=steps, bound=bound)
+IWAE_STEP = "iwae_train.iwae_train_step"
 
 
 @pytest.mark.ext10_5
+@pytest.mark.core
 def test_iwae_train_step_matches_reference(torch_track):
-    # The reference is the NumPy track's hand-written Adam; torch.optim.Adam makes the same first step.
-    ref = reference("training/iwae_step")
-    run = _iwae_steps(torch_track, ref)
-    loss = run["losses"][0]
-    if not isinstance(loss, float):
-        fail(f"iwae_train_step must return the loss as a Python float (loss.item()), got {type_name(loss)}"
-             f"\n  hint: {IWAE_STEP_HINT}")
-    check_close(run["losses"][0], ref.outputs["loss"], "iwae_train_step loss (before the step)", {},
-                hint=IWAE_STEP_HINT)
-    check_params_after(run["params"], ref.outputs, "iwae_train_step", IWAE_STEP_HINT)
+    # The reference is the NumPy track's hand-written Adam; torch.optim.Adam makes the same first step (up to
+    # Adam's eps: see grader/pytorch/_weights.py).
+    check_one_step(torch_track, IWAE_STEP, reference("training/iwae_step"), "iwae_train_step", IWAE_STEP_HINT)
+
+
+@pytest.mark.ext10_5
+@pytest.mark.core
+def test_iwae_train_step_carries_the_optimiser_state_from_call_to_call(torch_track):
+    # two calls with one torch.optim.Adam(lr=0.01): eps, then eps2 (K = 5)
+    check_two_steps(torch_track, IWAE_STEP, reference("wider/iwae_train_step_twice"), "iwae_train_step",
+                    IWAE_STEP_HINT)
+
+
+@pytest.mark.ext10_5
+def test_iwae_train_step_zeroes_old_gradients(torch_track):
+    """With a zero learning rate the weights stay put, so two steps must leave the same .grad, not twice it."""
+    first, second = run_steps(torch_track, IWAE_STEP, reference("training/iwae_step"), optimizer="SGD", lr=0.0,
+                              steps=2)["grads"]
+    if any(g is None for g in first + second):
+        fail(f"after iwae_train_step some parameters have no gradient\n  hint: {IWAE_STEP_HINT}")
+    for g1, g2 in zip(first, second):
+        if not torch.allclose(g2, g1, rtol=1e-10, atol=1e-12):
+            fail("the gradients of the second iwae_train_step are the sum of two steps' gradients: call "
+                 f"optimizer.zero_grad() before loss.backward()\n  hint: {IWAE_STEP_HINT}")
 
 
 @pytest.mark.ext10_5
 def test_iwae_train_steps_on_one_batch_raise_the_bound(torch_track):
     ref = reference("training/iwae_step")
     # the bound: mean L_K of the batch, from the (already graded) Exercises T6 and T9
-    run = _iwae_steps(torch_track, ref, steps=30, bound="iwae")
+    run = run_steps(torch_track, IWAE_STEP, ref, steps=30, bound="iwae")
     before = float(np.mean(to_numpy(run["before"], "iwae_log_px")))
     after = float(np.mean(to_numpy(run["after"], "iwae_log_px")))
     if not after > before + 0.1:

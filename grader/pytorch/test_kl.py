@@ -11,13 +11,38 @@ from grader.pytorch._autodiff import as_tensors, check_gradcheck, check_torch_gr
 from grader.reference import reference
 
 KL_HINT = "KL = 0.5 * sum over the last axis of (mu^2 + exp(log_var) - log_var - 1), one value per example"
+KL_HINTS = {"factor": "a constant factor off: KL = 0.5 * sum over the last axis (dim=-1), not the mean, and not "
+                      "without the 0.5",
+            "offset": "a constant offset: check the '- 1' of every dimension (the KL is 0 at mu = 0, log_var = 0)",
+            "formula": KL_HINT}
+
+
+def _wrong_kls(mu, log_var):
+    """Known wrong formulas of the KL, by name."""
+    return {"the KL with sigma = exp(0.5 log_var) in place of sigma^2":
+            0.5 * np.sum(mu**2 + np.exp(0.5 * log_var) - log_var - 1, axis=-1),
+            "the KL with + log_var in place of - log_var": 0.5 * np.sum(mu**2 + np.exp(log_var) + log_var - 1, axis=-1)}
 
 
 @pytest.mark.ext3_1
+@pytest.mark.core
 def test_kl_matches_reference(torch_track):
     ref = reference("kl/random")  # includes log_var = +20 and -20
     got = call("kl_to_standard_normal", torch_track.kl.kl_to_standard_normal, **as_tensors(ref.inputs))
-    check_close(got, ref.outputs["value"], "kl_to_standard_normal(mu, log_var)", ref.inputs, hint=KL_HINT)
+    check_close(got, ref.outputs["value"], "kl_to_standard_normal(mu, log_var)", ref.inputs, hint=KL_HINT,
+                wrong=_wrong_kls(**ref.inputs), hints=KL_HINTS)
+
+
+@pytest.mark.ext3_1
+@pytest.mark.core
+def test_kl_keeps_float32(torch_track):
+    ref = reference("kl/random")
+    inputs = {"mu": ref.inputs["mu"], "log_var": np.clip(ref.inputs["log_var"], -10, 10)}  # exp(20) is 5e8 in float32
+    expected = 0.5 * np.sum(inputs["mu"] ** 2 + np.exp(inputs["log_var"]) - inputs["log_var"] - 1, axis=-1)
+    got = call("kl_to_standard_normal", torch_track.kl.kl_to_standard_normal, **as_tensors(inputs, dtype="float32"))
+    check_close(got, expected, "kl_to_standard_normal(mu, log_var) on float32 tensors", inputs, rtol=tol.F32_RTOL,
+                atol=tol.F32_ATOL, dtype=torch.float32, hint="float32 in, float32 out: no float64 tensors or dtype= "
+                "arguments; " + KL_HINT)
 
 
 @pytest.mark.ext3_1
@@ -37,7 +62,7 @@ def test_kl_is_zero_when_posterior_equals_prior(torch_track):
     zeros = torch.zeros((4, 3), dtype=torch.float64)
     got = call("kl_to_standard_normal", torch_track.kl.kl_to_standard_normal, zeros, zeros)
     check_close(got, np.zeros(4), "kl_to_standard_normal(mu=0, log_var=0)",
-                {"mu": zeros.numpy(), "log_var": zeros.numpy()},
+                {"mu": zeros.numpy(), "log_var": zeros.numpy()}, hints={"offset": KL_HINTS["offset"]},
                 hint="at q = p the KL is exactly 0; check the '- 1' term")
 
 

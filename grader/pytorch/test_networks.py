@@ -2,13 +2,24 @@
 
 import numpy as np
 import pytest
+import torch
 
 from grader import tolerances as tol
 from grader.harness import check_close, fail, finite_difference_grad, to_numpy
 from grader.pytorch._autodiff import DETACH_HINT, type_name
 from grader.pytorch._weights import VAE_SIZES
+from grader.cases import DEEP_SIZES
 from grader.reference import reference
 from grader.remote import probe
+
+DEEP = (DEEP_SIZES["x_dim"], DEEP_SIZES["hidden_dims"], DEEP_SIZES["z_dim"])  # VAE(6, (5, 4), 3)
+DEEP_DECODER = (DEEP[2], tuple(reversed(DEEP[1])), DEEP[0])
+ENCODE_HINT = "hidden layers h = relu(Linear(h)), every one of them in order, then the linear heads to_mu and to_log_var"
+DECODE_HINT = "return logits (no sigmoid); relu hidden layers, every one of them; nn.Linear works on any leading axes"
+FORWARD_HINT = ("mu, log_var = self.encoder(x), then elbo(x, mu, log_var, eps, self.decoder): both heads of the "
+                "encoder, mu and log_var, enter the ELBO; return its tuple (elbo, log_lik, kl)")
+FLOAT32_HINT = ("a float32 module (the default dtype) on float32 inputs gives float32 results: no float64 tensors, "
+                "no .double(), no dtype=torch.float64")
 
 SIZES = dict(x_dim=6, hidden_dims=(5, 4), z_dim=3)
 DECODER_SIZES = (VAE_SIZES[2], tuple(reversed(VAE_SIZES[1])), VAE_SIZES[0])  # Decoder(z_dim, hidden_dims, x_dim)
@@ -39,6 +50,7 @@ def _check_relu(layout, cls):
 
 
 @pytest.mark.ext6_1
+@pytest.mark.core
 def test_encoder_has_the_documented_layers(torch_track):
     layout = _layout(torch_track, "Encoder", SIZES["x_dim"], SIZES["hidden_dims"], SIZES["z_dim"])
     if layout["shapes"] != ENCODER_SHAPES:
@@ -48,6 +60,7 @@ def test_encoder_has_the_documented_layers(torch_track):
 
 
 @pytest.mark.ext6_1
+@pytest.mark.core
 def test_encoder_matches_reference(torch_track):
     ref = reference("networks/forward")
     out = probe(torch_track, "module_forward", "Encoder", ref.inputs, VAE_SIZES, ref.inputs["x"])
@@ -56,10 +69,13 @@ def test_encoder_matches_reference(torch_track):
     check_close(out[0], ref.outputs["mu"], "Encoder(x)[0] (mu)", {"x": ref.inputs["x"]},
                 hint="hidden layers h = relu(Linear(h)), then the linear heads to_mu and to_log_var")
     check_close(out[1], ref.outputs["log_var"], "Encoder(x)[1] (log_var)", {"x": ref.inputs["x"]},
-                hint="the log_var head is linear: no activation, no exp")
+                hint="the log_var head is linear: no activation, no exp",
+                wrong={"the mu head's output (to_mu used for log_var)": ref.outputs["mu"],
+                       "exp of the log_var head": np.exp(ref.outputs["log_var"])})
 
 
 @pytest.mark.ext6_2
+@pytest.mark.core
 def test_decoder_has_the_documented_layers(torch_track):
     layout = _layout(torch_track, "Decoder", SIZES["z_dim"], (4, 5), SIZES["x_dim"])
     if layout["shapes"] != DECODER_SHAPES:
@@ -70,6 +86,7 @@ def test_decoder_has_the_documented_layers(torch_track):
 
 
 @pytest.mark.ext6_2
+@pytest.mark.core
 def test_decoder_matches_reference_on_k_samples(torch_track):
     ref = reference("networks/forward")
     got = probe(torch_track, "module_forward", "Decoder", ref.inputs, DECODER_SIZES, ref.outputs["z"])
@@ -78,6 +95,7 @@ def test_decoder_matches_reference_on_k_samples(torch_track):
 
 
 @pytest.mark.ext6_3
+@pytest.mark.core
 def test_vae_mirrors_the_encoder_in_its_decoder(torch_track):
     layout = _layout(torch_track, "VAE", **SIZES)
     expected = {**ENCODER_SHAPES, **DECODER_SHAPES}
@@ -97,6 +115,7 @@ def _vae_forward(torch_track, flat, x, eps):
 
 
 @pytest.mark.ext6_3
+@pytest.mark.core
 def test_vae_forward_matches_reference(torch_track):
     ref = reference("networks/forward")
     out = _vae_forward(torch_track, ref.inputs, ref.inputs["x"], ref.inputs["eps"])
@@ -140,3 +159,113 @@ def test_pathwise_gradients_reach_every_encoder_and_decoder_parameter(torch_trac
     fd = finite_difference_grad(at, np.array([ref.inputs[f"params/{key}"][i]]))
     check_close(fd, np.array([grad[i]]), "finite-difference gradient of sum(elbo) w.r.t. an encoder "
                 "weight", {}, rtol=tol.FD_RTOL, atol=tol.FD_ATOL)
+
+
+# --- every hidden layer, any leading axes, float32 --------------------------------------------------------------
+def _check_encoder(torch_track, case, sizes, dtype="float64"):
+    ref = reference(case)
+    f32 = dtype == "float32"
+    out = probe(torch_track, "module_forward", "Encoder", ref.inputs, sizes, ref.inputs["x"], dtype=dtype)
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        fail(f"Encoder(x) must return the tuple (mu, log_var); got {type_name(out)}")
+    kw = dict(rtol=tol.F32_RTOL, atol=tol.F32_ATOL, dtype=torch.float32) if f32 else {}
+    what = f"Encoder{sizes}" + (" in float32" if f32 else "")
+    for i, name in enumerate(("mu", "log_var")):
+        check_close(out[i], ref.outputs[name], f"{what}(x)[{i}] ({name})", {"x": ref.inputs["x"]},
+                    hint=FLOAT32_HINT if f32 else ENCODE_HINT, **kw)
+
+
+def _check_decoder(torch_track, case, sizes, dtype="float64"):
+    ref = reference(case)
+    f32 = dtype == "float32"
+    kw = dict(rtol=tol.F32_RTOL, atol=tol.F32_ATOL, dtype=torch.float32) if f32 else {}
+    what = f"Decoder{sizes}" + (" in float32" if f32 else "")
+    z = ref.outputs["z"]
+    for zz, expected, shape in ((z, ref.outputs["logits"], "(K, B, D_z)"), (z[0], ref.outputs["logits"][0], "(B, D_z)")):
+        got = probe(torch_track, "module_forward", "Decoder", ref.inputs, sizes, zz, dtype=dtype)
+        check_close(got, expected, f"{what}(z {shape})", {"z": zz}, hint=FLOAT32_HINT if f32 else DECODE_HINT, **kw)
+
+
+def _check_vae(torch_track, case, sizes, dtype="float64"):
+    ref = reference(case)
+    f32 = dtype == "float32"
+    out = probe(torch_track, "module_forward", "VAE", ref.inputs, sizes, ref.inputs["x"], ref.inputs["eps"], dtype=dtype)
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        fail(f"VAE(x, eps) must return the tuple (elbo, log_lik, kl); got {type_name(out)}")
+    kw = dict(rtol=tol.F32_RTOL, atol=tol.F32_ATOL, dtype=torch.float32) if f32 else {}
+    what = f"VAE{sizes}" + (" in float32" if f32 else "")
+    for i, name in enumerate(("elbo", "log_lik", "kl")):
+        check_close(out[i], ref.outputs[name], f"{what}(x, eps)[{i}] ({name})", {"x": ref.inputs["x"]},
+                    hint=FLOAT32_HINT if f32 else FORWARD_HINT, **kw)
+
+
+@pytest.mark.ext6_1
+@pytest.mark.core
+def test_encoder_applies_every_hidden_layer(torch_track):
+    _check_encoder(torch_track, "wider/networks_two_hidden_layers", DEEP)
+
+
+@pytest.mark.ext6_1
+def test_encoder_keeps_float32(torch_track):
+    _check_encoder(torch_track, "wider/networks_two_hidden_layers", DEEP, "float32")
+
+
+@pytest.mark.ext6_2
+@pytest.mark.core
+def test_decoder_applies_every_hidden_layer_on_any_leading_axes(torch_track):
+    _check_decoder(torch_track, "wider/networks_two_hidden_layers", DEEP_DECODER)
+
+
+@pytest.mark.ext6_2
+def test_decoder_keeps_float32(torch_track):
+    _check_decoder(torch_track, "wider/networks_two_hidden_layers", DEEP_DECODER, "float32")
+
+
+@pytest.mark.ext6_3
+@pytest.mark.core
+def test_vae_forward_with_two_hidden_layers(torch_track):
+    _check_vae(torch_track, "wider/networks_two_hidden_layers", DEEP)
+
+
+@pytest.mark.ext6_3
+def test_vae_forward_keeps_float32(torch_track):
+    _check_vae(torch_track, "wider/networks_two_hidden_layers", DEEP, "float32")
+
+
+# --- initialisation ---------------------------------------------------------------------------------------------
+# A wide network, so that every array has enough entries for its distribution to be checked: at least 32 entries
+# each (the biases of the heads), 120,000 for the widest weight.
+WIDE = (400, (300, 100), 32)
+
+
+def _check_init(torch_track, cls, *args):
+    """Every weight and bias of every documented layer ~ U(-a, a), a = 1/sqrt(fan_in) (nn.Linear's default)."""
+    init = probe(torch_track, "module_init", cls, *args)
+    # |entries| <= a; the mean (0, standard error a / sqrt(3n)) and the variance (a^2/3, standard error
+    # a^2 sqrt(4/45) / sqrt(n)) within MC_Z standard errors; the largest |entry| above a/2 (a correct layer of
+    # n >= 32 entries misses that with probability 2^-n). With at most 14 arrays x 3 statistics the chance that a
+    # correct initialisation fails is below 1e-7.
+    for key, value in init["values"].items():
+        arr = to_numpy(value, key)
+        fan_in = init["fan_in"][key.rsplit("/", 1)[0]]
+        a, n = 1.0 / np.sqrt(fan_in), arr.size
+        mean_se, var_se = a / np.sqrt(3 * n), a**2 * np.sqrt(4 / 45) / np.sqrt(n)
+        if not (np.abs(arr).max() <= a * (1 + 1e-6) and np.abs(arr).max() >= a / 2  # written so that NaN fails
+                and abs(arr.mean()) <= tol.MC_Z * mean_se and abs(arr.var() - a**2 / 3) <= tol.MC_Z * var_se):
+            fail(f"{cls}{args}: {key} (fan_in {fan_in}, {n} entries) has max |entry| {np.abs(arr).max():.4g}, mean "
+                 f"{arr.mean():.3g} and standard deviation {arr.std():.4g}; expected nn.Linear's default "
+                 f"U(-{a:.4g}, {a:.4g}): mean 0, standard deviation {a / np.sqrt(3):.4g}\n  hint: keep the default "
+                 "initialisation of every nn.Linear (weights and biases, hidden layers and heads); no nn.init calls")
+    values = init["values"]
+    if "encoder/to_mu/W" in values and torch.equal(values["encoder/to_mu/W"], values["encoder/to_log_var/W"]):
+        fail(f"{cls}: the heads to_mu and to_log_var hold the same weights: give each head its own nn.Linear")
+
+
+@pytest.mark.ext6_1
+def test_encoder_initialises_every_layer_like_nn_linear(torch_track):
+    _check_init(torch_track, "Encoder", *WIDE)
+
+
+@pytest.mark.ext6_2
+def test_decoder_initialises_every_layer_like_nn_linear(torch_track):
+    _check_init(torch_track, "Decoder", WIDE[2], tuple(reversed(WIDE[1])), WIDE[0])

@@ -5,7 +5,9 @@ import pytest
 import torch
 
 from grader import seeds
+from grader import tolerances as tol
 from grader.harness import check_close, fail, to_numpy
+from grader.montecarlo import check_mc_mean, check_mc_variance
 from grader.pytorch._autodiff import type_name
 from grader.pytorch._weights import VAE_SIZES
 from grader.pytrees import random_vae_params, tree_to_flat
@@ -55,6 +57,7 @@ def test_a_short_training_run_raises_the_elbo(torch_track):
 
 
 @pytest.mark.ext8_1
+@pytest.mark.core
 def test_train_epoch_visits_every_example_once_in_minibatches(torch_track):
     x = _toy_data(n=50)
     x[:, 0] = np.arange(50) / 100.0  # tag each example
@@ -106,6 +109,65 @@ def test_train_epoch_draws_only_from_its_generator(torch_track):
              f"  hint: {GENERATOR_HINT}")
 
 
+def _tags(batch) -> list[int]:
+    return torch.round(batch["x"][:, 0] * 100).long().tolist()
+
+
+@pytest.mark.ext8_1
+@pytest.mark.core
+def test_train_epoch_returns_the_mean_minibatch_loss_with_fresh_standard_normal_eps(torch_track):
+    x = _toy_data(n=50)
+    x[:, 0] = np.arange(50) / 100.0  # tag each example
+    run = _epochs(torch_track, x, seeds.torch_generator(4), spy=True, stop_at_bad_eps=True, batch_size=16,
+                  n_samples=2)
+    if len(run["step_losses"]) != len(run["batches"]) or not run["losses"]:
+        fail(f"train_epoch passed eps of shape {tuple(getattr(run['batches'][-1]['eps'], 'shape', ()))} to train_step;"
+             " expected (n_samples, B, D_z) = (2, B, 2) and the dtype of x")
+    _check_loss(run["losses"][0])
+    if len(run["batches"]) != 4:
+        fail(f"one epoch over 50 examples with batch_size 16 should call train_step 4 times; it called it "
+             f"{len(run['batches'])} times")
+    step_losses = np.array([float(v) for v in run["step_losses"]])
+    check_close(run["losses"][0], np.mean(step_losses), "train_epoch's result vs the mean of the losses its "
+                "train_steps returned", {"minibatch losses": step_losses},
+                hint="return the mean over the epoch's minibatches of the losses train_step returned (not the last "
+                     "one, not their sum)")
+    eps = [b["eps"] for b in run["batches"]]
+    for i in range(len(eps)):
+        for j in range(i):
+            n = min(eps[i].shape[1], eps[j].shape[1])
+            if torch.equal(eps[i][:, :n], eps[j][:, :n]):
+                fail("train_epoch gave two minibatches the same eps: draw a fresh eps from the generator for every "
+                     f"minibatch\n  hint: {GENERATOR_HINT}")
+    pooled = torch.cat([e.reshape(-1) for e in eps]).double().numpy()  # 200 draws of N(0, 1)
+    # mean and variance within MC_Z standard errors: a correct epoch fails with probability below 4e-9
+    n = pooled.size
+    if not (abs(pooled.mean()) <= tol.MC_Z / np.sqrt(n) and abs(pooled.var() - 1) <= tol.MC_Z * np.sqrt(2 / n)):
+        fail(f"the eps train_epoch drew have mean {pooled.mean():.3f} and variance {pooled.var():.3f} over {n} "
+             "draws; expected standard normal draws (torch.randn, not torch.rand)\n  hint: " + GENERATOR_HINT)
+
+
+@pytest.mark.ext8_1
+def test_train_epoch_shuffles_anew_every_epoch_with_its_generator(torch_track):
+    x = _toy_data(n=48)
+    x[:, 0] = np.arange(48) / 100.0  # tag each example
+    orders = []
+    for seed in (5, 6):
+        run = _epochs(torch_track, x, seeds.torch_generator(seed), epochs=2, spy=True, batch_size=12)
+        batches = [_tags(b) for b in run["batches"]]
+        if len(batches) != 8:
+            fail(f"two epochs over 48 examples with batch_size 12 should call train_step 8 times; it called it "
+                 f"{len(batches)} times")
+        first, second = sum(batches[:4], []), sum(batches[4:], [])
+        if first == second:
+            fail("train_epoch visited the examples in the same order in two epochs: shuffle anew every epoch with "
+                 f"torch.randperm(N, generator=generator)\n  hint: {GENERATOR_HINT}")
+        orders.append(first)
+    if orders[0] == orders[1]:
+        fail("generators of two different seeds gave the same order of examples: shuffle with the generator argument"
+             f"\n  hint: {GENERATOR_HINT}")
+
+
 def _evaluate(torch_track, flat, sizes, x, generators, **kw) -> dict:
     """train.evaluate(model, x, generator, ...) once per generator on one VAE with the weights of ``flat``, in
     the worker: the results, whether gradient tracking was on in each forward pass, whether any .grad was
@@ -114,6 +176,7 @@ def _evaluate(torch_track, flat, sizes, x, generators, **kw) -> dict:
 
 
 @pytest.mark.ext8_2
+@pytest.mark.core
 def test_evaluate_matches_reference_with_uneven_batches(torch_track):
     ref = reference("train/evaluate_deterministic")  # sigma ~ 1e-13, so every eps gives the same ELBO
     (got,) = _evaluate(torch_track, ref.inputs, VAE_SIZES, ref.inputs["x"], [seeds.torch_generator(0)],
@@ -141,3 +204,33 @@ def test_evaluate_builds_no_graph_and_draws_only_from_its_generator(torch_track)
     if results[0] != results[1] or results[0] == results[2]:
         fail(f"evaluate with generator seeds 3, 3, 4 gave {results}: the same seed must give the same result and "
              f"another seed (n_samples=2, a random eps) another one\n  hint: {GENERATOR_HINT}")
+
+
+@pytest.mark.ext8_2
+@pytest.mark.parametrize("n_samples", [1, 4])
+def test_evaluate_is_unbiased_with_the_variance_of_k_samples(torch_track, n_samples):
+    # 300 evaluations, each with a generator of its own, on a network whose posteriors are wide (the eps matter):
+    # their mean must be the expected ELBO (within MC_Z standard errors; the expected value's own standard error is
+    # in the reference), and their variance that of a K-sample estimate, sum_n Var_1(ELBO(x_n)) / (K N^2). A
+    # correct evaluate fails one of the two checks with probability below 4e-9.
+    ref = reference("wider/evaluate_noisy")
+    generators = [seeds.torch_generator(10 + n_samples, r) for r in range(300)]
+    results = _evaluate(torch_track, ref.inputs, VAE_SIZES, ref.inputs["x"], generators, batch_size=3,
+                        n_samples=n_samples)["results"]
+    if not all(isinstance(r, (tuple, list)) and len(r) == 3 for r in results):
+        fail(f"evaluate must return the tuple (elbo, log_lik, kl) of Python floats; got {results[0]!r}")
+    values = np.array([[float(to_numpy(v)) for v in r] for r in results])
+    name = f"evaluate(model, x of 10 images, generator, batch_size=3, n_samples={n_samples})[elbo] over 300 generators"
+    if np.ptp(values[:, 0]) == 0:
+        fail(f"{name} gave the same value for every generator: evaluate must draw eps ~ N(0, I) from the generator "
+             "and decode the samples z = mu + sigma * eps (not mu)")
+    check_mc_mean(values[:, 0], ref.outputs["expected_elbo"], name, expected_se=ref.outputs["expected_elbo_se"],
+                  hint="evaluate averages the K-sample ELBO (samples z = mu + sigma * eps from the generator) over the "
+                       "images: model(x_batch, eps)")
+    check_mc_variance(values[:, 0], ref.outputs["single_draw_variance"] / n_samples, name,
+                      hint=f"each image's ELBO averages n_samples = {n_samples} samples, so its variance is 1/K of a "
+                           "single sample's: draw eps of shape (n_samples, B, D_z)")
+    check_close(values[:, 2], np.full(len(values), ref.outputs["expected_kl"]), "evaluate(...)[kl] (the analytic KL)",
+                {}, rtol=1e-9, atol=1e-9, hint="the KL term is analytic: the same for every eps; average it over images")
+    check_close(values[:, 0], values[:, 1] - values[:, 2], "evaluate(...): elbo vs log_lik - kl", {}, rtol=1e-9,
+                atol=1e-9, hint="the three results are the image averages of VAE(x, eps)'s (elbo, log_lik, kl)")

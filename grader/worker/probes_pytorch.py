@@ -16,7 +16,7 @@ import torch
 
 from . import torch_modules as nets
 from .probes import probe
-from .torch_inputs import GlobalRandomness, arguments, as_tensors, call, plain, select, type_of
+from .torch_inputs import DTYPES, GlobalRandomness, arguments, as_tensors, call, plain, select, type_of
 
 
 class _Stop(BaseException):  # not an Exception: graded code that catches those does not swallow it
@@ -29,9 +29,9 @@ def _name(function) -> str:
 
 # --- functions -----------------------------------------------------------------------------------------------
 @probe
-def torch_call(track, function, inputs: dict, layout=None):
-    """``function`` on the inputs as float64 tensors (``layout``: positional, with a linear decoder)."""
-    args, kwargs = arguments(as_tensors(inputs), layout)
+def torch_call(track, function, inputs: dict, layout=None, dtype="float64"):
+    """``function`` on the inputs as float64 (or ``dtype``) tensors (``layout``: positional, with a linear decoder)."""
+    args, kwargs = arguments(as_tensors(inputs, dtype=dtype), layout)
     return plain(call(_name(function), function, *args, **kwargs))
 
 
@@ -125,11 +125,21 @@ def module_layout(track, cls: str, *args, **kwargs) -> dict:
 
 
 @probe
-def module_forward(track, cls: str, flat: dict, sizes, *inputs):
-    """``networks.<cls>(*sizes)`` in float64 with the frozen weights of ``flat``, called on ``inputs``."""
-    module = nets.build(track, cls, flat, *sizes)
-    tensors = [torch.as_tensor(v) for v in inputs]
+def module_forward(track, cls: str, flat: dict, sizes, *inputs, dtype="float64"):
+    """``networks.<cls>(*sizes)`` in float64 (or ``dtype``) with the frozen weights of ``flat``, called on
+    ``inputs`` (as tensors of that dtype)."""
+    module = nets.build(track, cls, flat, *sizes, dtype=dtype)
+    tensors = [torch.as_tensor(v).to(DTYPES[dtype]) for v in inputs]
     return plain(call(f"{cls}.forward", module, *tensors))
+
+
+@probe
+def module_init(track, cls: str, *args) -> dict:
+    """``networks.<cls>(*args)`` as built (its own initialisation): ``{"encoder/to_mu/W": weight.T, ...}`` of every
+    documented Linear layer, and ``"fan_in"``: each layer's in_features."""
+    module = nets.make(track, cls, *args)
+    found = nets.layers_of(module, cls)
+    return {"values": nets.layer_values(found), "fan_in": {key: linear.in_features for key, linear in found.items()}}
 
 
 @probe
@@ -163,26 +173,35 @@ def _bound(track, model, x, eps, bound: str):
 
 
 @probe
-def train_steps(track, step: str, flat: dict, sizes, x, eps, optimizer="Adam", lr=0.01, steps=1, bound=None) -> dict:
+def train_steps(track, step: str, flat: dict, sizes, x, eps, optimizer="Adam", lr=0.01, steps=1, bound=None,
+                more_eps=()) -> dict:
     """``steps`` calls of the graded ``step`` ("optim.train_step" or "iwae_train.iwae_train_step") on a VAE with
     the frozen weights of ``flat`` and a fresh ``torch.optim.<optimizer>``.
 
     Returns ``{"losses": [what each call returned], "grads": [[p.grad or None for p in model.parameters()]
     after each call], "params": {"encoder/to_mu/W": weight.T, ...} after the last, "before"/"after": the
     objective per example ("elbo": VAE(x, eps)[0]; "iwae": iwae_log_px) before the first and after the last
-    call, if ``bound`` is given}``.
+    call, if ``bound`` is given; "params_each": the parameters after each call; "changed": global random states
+    that the calls moved}``. Call i gets ``eps`` or, with ``more_eps``, ``[eps, *more_eps][i]`` (one optimiser
+    for all the calls: its state carries over from call to call).
     """
     model = nets.build(track, "VAE", flat, *sizes)
     opt = _optimizer(model, optimizer, lr)
     x, eps = torch.as_tensor(x), torch.as_tensor(eps)
+    all_eps = [eps, *(torch.as_tensor(e) for e in more_eps)]
+    steps = max(steps, len(all_eps)) if more_eps else steps
     function = track.function(step)
-    report = {"losses": [], "grads": []}
+    report = {"losses": [], "grads": [], "params_each": []}
     if bound:
         report["before"] = _bound(track, model, x, eps, bound)
-    for _ in range(steps):
-        report["losses"].append(plain(call(step.rsplit(".", 1)[-1], function, model, opt, x, eps)))
-        report["grads"].append([None if p.grad is None else p.grad.detach().clone() for p in model.parameters()])
-    report["params"] = nets.layer_values(nets.vae_layers(model))
+    with GlobalRandomness() as state:
+        for i in range(steps):
+            e = all_eps[min(i, len(all_eps) - 1)]
+            report["losses"].append(plain(call(step.rsplit(".", 1)[-1], function, model, opt, x, e)))
+            report["grads"].append([None if p.grad is None else p.grad.detach().clone() for p in model.parameters()])
+            report["params_each"].append(nets.layer_values(nets.vae_layers(model)))
+    report["changed"] = state.changed
+    report["params"] = report["params_each"][-1] if steps else nets.layer_values(nets.vae_layers(model))
     if bound:
         report["after"] = _bound(track, model, x, eps, bound)
     return report
@@ -221,7 +240,8 @@ def train_epochs(track, flat: dict, sizes, x, generator, epochs=1, lr=0.01, spy=
 
     Returns ``{"losses", "params": [model.parameters() after], "changed": global random states that the
     epochs moved}``; with ``measure``, ``"before"``/``"after"``: VAE(x, eps = 0)[0]; with ``spy``,
-    ``"batches"``: ``[{"x": minibatch, "eps": its eps}]`` as ``train_step`` got them (a spy stands in for
+    ``"batches"``: ``[{"x": minibatch, "eps": its eps}]`` as ``train_step`` got them and ``"step_losses"``: what
+    the real ``train_step`` returned for each (a spy stands in for
     ``train.train_step``; with ``stop_at_bad_eps`` the run stops at the first eps that is not a tensor of shape
     (n_samples, B, z_dim) and the dtype of the minibatch).
     """
@@ -230,7 +250,7 @@ def train_epochs(track, flat: dict, sizes, x, generator, epochs=1, lr=0.01, spy=
     x = torch.as_tensor(x)
     z_dim = sizes[2]
     train_epoch = track.function("train.train_epoch")
-    report = {"losses": [], "batches": []}
+    report = {"losses": [], "batches": [], "step_losses": []}
     if measure:
         report["before"] = _elbo_at_zero_noise(model, x, z_dim)
     module = track.module("train")
@@ -242,7 +262,9 @@ def train_epochs(track, flat: dict, sizes, x, generator, epochs=1, lr=0.01, spy=
         if stop_at_bad_eps and not (isinstance(eps, torch.Tensor) and eps.dtype == xb.dtype
                                     and tuple(eps.shape) == (n_samples, len(xb), z_dim)):
             raise _Stop
-        return real_step(model, optimizer, xb, eps)
+        loss = real_step(model, optimizer, xb, eps)
+        report["step_losses"].append(plain(loss))
+        return loss
 
     if spy:
         module.train_step = spy_step

@@ -78,13 +78,13 @@ def load(found: dict[str, nn.Linear], flat: dict, prefix: str = "params") -> Non
             if tuple(linear.weight.shape) != W.T.shape or tuple(linear.bias.shape) != b.shape:
                 fail(f"layer {key}: weight {tuple(linear.weight.shape)} and bias {tuple(linear.bias.shape)}; "
                      f"expected weight {W.T.shape} (out, in) and bias {b.shape}")
-            linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))
-            linear.bias.copy_(torch.from_numpy(b))
+            linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)).to(linear.weight.dtype))
+            linear.bias.copy_(torch.from_numpy(b).to(linear.bias.dtype))
 
 
-def build(track, cls: str, flat: dict, *args):
-    """``networks.<cls>(*args)`` in float64 with the frozen weights of ``flat`` loaded."""
-    module = make(track, cls, *args).double()
+def build(track, cls: str, flat: dict, *args, dtype: str = "float64"):
+    """``networks.<cls>(*args)`` in float64 (or ``dtype``) with the frozen weights of ``flat`` loaded."""
+    module = make(track, cls, *args).to({"float64": torch.float64, "float32": torch.float32}[dtype])
     load(layers_of(module, cls), flat)
     return module
 

@@ -25,9 +25,10 @@ import math
 import os
 import struct
 
-MAX_MESSAGE = 256 * 2**20  # bytes of one message
+MAX_MESSAGE = 64 * 2**20  # bytes of one message
 MAX_DEPTH = 32
 MAX_TEXT = 20_000  # characters of any string that crosses
+MAX_ITEMS = 200_000  # list elements and dict entries in one message (arrays count as one item)
 ALLOWED_KINDS = set("biufcU")  # bool, int, uint, float, complex, str
 
 
@@ -67,8 +68,11 @@ def receive(fd: int, wait=None):
     (size,) = struct.unpack(">I", read_exactly(fd, 4, wait))
     if size > MAX_MESSAGE:
         raise WireError(f"message of {size:,} bytes announced; the limit is {MAX_MESSAGE:,}")
+    raw = read_exactly(fd, size, wait)
+    if raw.count(b"[") + raw.count(b"{") > MAX_ITEMS:  # before parsing: a small message must not make a huge one
+        raise WireError(f"more than {MAX_ITEMS:,} lists and objects in one message")
     try:
-        return json.loads(read_exactly(fd, size, wait))
+        return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise WireError(f"unreadable message: {type(err).__name__}") from None
 
@@ -169,30 +173,37 @@ def _plain_state(state):
     return state
 
 
-def decode(obj, handle=None, ref=None, depth: int = 0):
+def decode(obj, handle=None, ref=None, depth: int = 0, budget: list | None = None):
     """The value of a JSON structure made by :func:`encode`.
 
     ``handle(id, type)`` and ``ref(name)`` build what handles and function references stand for on this
-    side; without them those tags are an error.
+    side; without them those tags are an error. At most ``MAX_ITEMS`` list elements and dict entries in all,
+    so that a small message cannot make a huge structure.
     """
+    if budget is None:
+        budget = [MAX_ITEMS]
     if depth > MAX_DEPTH:
         raise WireError("structure nested too deeply")
+    if isinstance(obj, (list, dict)):
+        budget[0] -= len(obj) if isinstance(obj, list) else 1
+        if budget[0] < 0:
+            raise WireError(f"more than {MAX_ITEMS:,} items in one message")
     if obj is None or type(obj) in (bool, int, float):
         return obj
     if type(obj) is str:
         return obj[:MAX_TEXT]
     if type(obj) is list:
-        return [decode(v, handle, ref, depth + 1) for v in obj]
+        return [decode(v, handle, ref, depth + 1, budget) for v in obj]
     if type(obj) is not dict:
         raise WireError(f"unexpected {type(obj).__name__} in a message")
     tags = [k for k in obj if k.startswith("__")]
     if not tags:
-        return {k: decode(v, handle, ref, depth + 1) for k, v in obj.items()}
+        return {k: decode(v, handle, ref, depth + 1, budget) for k, v in obj.items()}
     tag = tags[0]
     if tag == "__tuple__":
-        return tuple(decode(v, handle, ref, depth + 1) for v in _list(obj[tag]))
+        return tuple(decode(v, handle, ref, depth + 1, budget) for v in _list(obj[tag]))
     if tag == "__map__":
-        return {_key(decode(k, handle, ref, depth + 1)): decode(v, handle, ref, depth + 1) for k, v in _pairs(obj[tag])}
+        return {_key(decode(k, handle, ref, depth + 1, budget)): decode(v, handle, ref, depth + 1, budget) for k, v in _pairs(obj[tag])}
     if tag == "__nd__":
         return decode_array(obj)
     if tag == "__np__":

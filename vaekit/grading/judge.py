@@ -29,6 +29,7 @@ from .layout import prepare
 from .selection import exercise_ids, marker_expression, test_paths
 
 JUDGE_MARGIN = 120.0  # seconds the judge may take beyond the graded code's time (start-up, reference data)
+JUDGE_MEMORY_GB = 10.0  # address space of the judge (torch maps about 3.3 GB of it)
 
 
 @dataclass
@@ -87,11 +88,19 @@ def judge_command(code: Path, results: Path, opts: GradingOptions) -> list[str]:
     return args
 
 
+def _limit_judge() -> None:
+    """In the judge's process before it starts: a cap on its memory, whatever a worker sends it."""
+    import resource
+
+    limit = int(JUDGE_MEMORY_GB * 2**30)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def _run_judge(argv: list[str], opts: GradingOptions, log: Path) -> tuple[int | None, str]:
     """Run the judge; ``(exit status or None if it was killed for time, the end of its output)``."""
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, cwd=opts.kit, env=judge_env(), stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_limit_judge)
         try:
             status = proc.wait(timeout=opts.total_timeout + JUDGE_MARGIN)
         except subprocess.TimeoutExpired:
@@ -131,6 +140,8 @@ def grade(submission: str | Path, opts: GradingOptions | None = None) -> Grading
         status, log = _run_judge(judge_command(code, results, opts), opts, tmp / "judge.log")
         if status is None:
             notes.append(f"the grading of this submission was stopped after {opts.total_timeout + JUDGE_MARGIN:g} s")
+        elif status not in (0, 1):
+            notes.append(f"the grader stopped early (exit status {status}); the tests it did not run count as errors")
         if not results.exists():
             raise GradingError(f"the grader did not finish (exit status {status}); its output ends with:\n{log}")
         data = json.loads(results.read_text())
