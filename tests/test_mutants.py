@@ -16,14 +16,15 @@ from tests.mutants import grade_many, plant
 from vaekit.exercises import EXERCISES
 from tests.mutants_numpy import MUTANTS as NUMPY_MUTANTS, VARIANTS as NUMPY_VARIANTS
 from tests.mutants_pytorch import MUTANTS as TORCH_MUTANTS, VARIANTS as TORCH_VARIANTS
+from tests.mutants_challenge import MUTANTS as CHALLENGE_MUTANTS, VARIANTS as CHALLENGE_VARIANTS
 
-MUTANTS = {m.name: m for m in NUMPY_MUTANTS + TORCH_MUTANTS}
-VARIANTS = {v.name: v for v in NUMPY_VARIANTS + TORCH_VARIANTS}
+MUTANTS = {m.name: m for m in NUMPY_MUTANTS + TORCH_MUTANTS + CHALLENGE_MUTANTS}
+VARIANTS = {v.name: v for v in NUMPY_VARIANTS + TORCH_VARIANTS + CHALLENGE_VARIANTS}
 
 
 def test_the_tables_are_large_and_distinct():
-    assert len(MUTANTS) == len(NUMPY_MUTANTS) + len(TORCH_MUTANTS) >= 30
-    assert len(VARIANTS) == len(NUMPY_VARIANTS) + len(TORCH_VARIANTS) >= 5
+    assert len(MUTANTS) == len(NUMPY_MUTANTS) + len(TORCH_MUTANTS) + len(CHALLENGE_MUTANTS) >= 30
+    assert len(VARIANTS) == len(NUMPY_VARIANTS) + len(TORCH_VARIANTS) + len(CHALLENGE_VARIANTS) >= 5
     assert len({(m.file, m.subs) for m in MUTANTS.values()}) == len(MUTANTS)
 
 

@@ -81,6 +81,15 @@ NUMPY_TRACK = _track(
         ("10.5", "IWAE training step", 2, "iwae_train", ("iwae_train_step",)),
     ],
     page="estimators",
+) + _track(
+    "numpy_ag",
+    [
+        ("11.1", "Challenge: Taylor series of log C", 3, "challenge", ("cb_log_norm_series",)),
+        ("11.2", "Challenge: a float32 Taylor window", 4, "challenge", ("taylor_window_f32", "cb_log_norm_f32")),
+        ("11.3", "Challenge: stable log-mean-exp", 3, "challenge", ("log_mean_exp",)),
+        ("11.4", "Challenge: the CB mean from its density", 3, "challenge", ("cb_mean_from_density",)),
+    ],
+    page="challenge",
 )
 
 PYTORCH_TRACK = _track(
@@ -112,6 +121,15 @@ PYTORCH_TRACK = _track(
         ("T10.5", "IWAE training step", 2, "iwae_train", ("iwae_train_step",)),
     ],
     page="estimators",
+) + _track(
+    "pytorch",
+    [
+        ("T11.1", "Challenge: Taylor series of log C", 3, "challenge", ("cb_log_norm_series",)),
+        ("T11.2", "Challenge: a float32 Taylor window", 4, "challenge", ("taylor_window_f32", "cb_log_norm_f32")),
+        ("T11.3", "Challenge: stable log-mean-exp", 3, "challenge", ("log_mean_exp",)),
+        ("T11.4", "Challenge: the CB mean from its density", 3, "challenge", ("cb_mean_from_density",)),
+    ],
+    page="challenge",
 )
 
 EXERCISES: dict[str, Exercise] = {ex.id: ex for ex in NUMPY_TRACK + PYTORCH_TRACK}
@@ -122,12 +140,12 @@ BY_MARKER: dict[str, Exercise] = {ex.marker: ex for ex in EXERCISES.values()}
 _USES_NUMPY = {
     "2.2": ("2.1",), "5.1": ("2.2", "3.1", "4.1"), "6.4": ("5.1", "6.2", "6.3"), "7.2": ("6.4", "7.1"),
     "8.1": ("7.2",), "8.2": ("6.4",), "9.1": ("1.1", "1.2", "2.2", "4.1"), "10.3": ("1.1", "1.2", "2.2"),
-    "10.4": ("5.1", "6.2", "6.3", "10.3"), "10.5": ("6.2", "6.3", "7.1", "9.1"),
+    "10.4": ("5.1", "6.2", "6.3", "10.3"), "10.5": ("6.2", "6.3", "7.1", "9.1"), "11.2": ("11.1",),
 }
 _USES_PYTORCH = {
     "T2.2": ("T2.1",), "T5.1": ("T2.2", "T3.1", "T4.1"), "T6.3": ("T5.1", "T6.1", "T6.2"), "T7.1": ("T6.3",),
     "T8.1": ("T7.1",), "T8.2": ("T6.3",), "T9.1": ("T1.1", "T1.2", "T2.2", "T4.1"),
     "T10.3": ("T1.1", "T1.2", "T2.2"), "T10.4": ("T5.1", "T6.1", "T6.2", "T10.3"),
-    "T10.5": ("T6.1", "T6.2", "T9.1"),
+    "T10.5": ("T6.1", "T6.2", "T9.1"), "T11.2": ("T11.1",),
 }
 USES: dict[str, tuple[str, ...]] = {**_USES_NUMPY, **_USES_PYTORCH}

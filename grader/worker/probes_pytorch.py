@@ -300,3 +300,21 @@ def evaluate_runs(track, flat: dict, sizes, x, generators, **kwargs) -> dict:
         results = [plain(call("evaluate", evaluate, model, x, g, **kwargs)) for g in generators]
     return {"results": results, "grad_modes": grad_modes, "changed": state.changed,
             "grads_left": any(p.grad is not None for p in model.parameters())}
+
+
+# --- challenge exercises --------------------------------------------------------------------------------------
+@probe
+def torch_grad_with_options(track, function, x, options: dict, dtype="float64") -> dict:
+    """``function(x, **options)`` with ``x`` a tensor of ``dtype`` that tracks gradients, and the options (ints,
+    bools: ``dim``, ``keepdim``) passed as they are; the gradient of the sum of the result by torch.autograd.
+
+    Returns ``{"value": the result, "type": its type, "requires_grad": bool, "grad": tensor or None}``.
+    """
+    tensor = as_tensors({"x": x}, requires_grad=("x",), dtype=dtype)["x"]
+    raw = call(_name(function), function, tensor, **options)
+    report = {"value": plain(raw), "type": type_of(raw), "requires_grad": False, "grad": None}
+    if isinstance(raw, torch.Tensor) and raw.requires_grad:
+        report["requires_grad"] = True
+        (g,) = torch.autograd.grad(raw.sum(), [tensor], allow_unused=True)
+        report["grad"] = None if g is None else g.detach()
+    return report
