@@ -107,9 +107,21 @@ class Visit:
 
         self.context.route("**/*", route)
         self.page = self.context.new_page()
+        self.missing: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("response", lambda r: self.missing.append(r.url) if r.status >= 400 else None)
         self.page.goto(f"http://{server.host}/explore/")
+
+    def real_errors(self) -> list[str]:
+        """The page's errors, less the 404s of MathJax's own TeX fonts: MathJax probes them for \\mathcal and
+        \\mathbb before it falls back to the STIX-Web fonts that the site serves (the PyPI package of MathJax
+        ships STIX-Web only); the glyphs are drawn either way."""
+        probes = [u for u in self.missing if "/assets/vendor/mathjax/fonts/HTML-CSS/TeX/otf/" in u]
+        others = [u for u in self.missing if u not in probes]
+        if others:
+            return [*self.errors, *others]
+        return [e for e in self.errors if not e.startswith("Failed to load resource")]
 
     def ready(self, id_=DZ2):
         self.page.wait_for_selector(f"#{id_}[data-ready], #{id_}[data-error]", state="attached", timeout=30_000)
@@ -164,7 +176,7 @@ def test_the_page_loads_its_decoders_from_the_site_and_nothing_else(visit):
     for name in MODELS:
         v.ready(f"explorer-{name}")
     assert not v.foreign, f"requests left the machine: {v.foreign}"
-    assert not v.errors, v.errors
+    assert not v.real_errors(), v.real_errors()
     assert any(url.endswith("/assets/explore/dz2/decoder.bin") for url in v.local)
     text = v.page.inner_text(f"#{DZ2}")
     run = meta()["run"]
@@ -320,7 +332,7 @@ def test_pointer_click_keyboard_sliders_and_toggle(visit):
     assert v.state()["extent"] == [c[0] - 4, c[0] + 4, c[1] - 4, c[1] + 4]
     page.click(f"#{DZ2} .lx-zoom")
     assert v.state()["extent"] == m["plane"]["extent"]
-    assert not v.errors, v.errors
+    assert not v.real_errors(), v.real_errors()
 
 
 def test_a_finger_on_the_plane_decodes_and_picks(visit):
@@ -336,7 +348,7 @@ def test_a_finger_on_the_plane_decodes_and_picks(visit):
     assert np.allclose(s["a"], codes[s["picked"][0]]) and len(s["picked"]) == 1
     assert np.hypot(*(codes[s["picked"][0]] - target)) <= 15 * pixel_size
     assert np.abs(v.pixels(f"#{DZ2} .lx-image") - before).max() > 50
-    assert not v.errors, v.errors
+    assert not v.real_errors(), v.real_errors()
 
 
 @pytest.mark.parametrize("width", [1280, 390])

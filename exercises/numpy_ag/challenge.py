@@ -1,5 +1,5 @@
-# Exercise file generated from solutions/numpy_ag/challenge.py by `vaekit stubs`.
-# Fill in the parts marked TODO; leave signatures and docstrings as they are.
+# Exercise file: fill in the parts marked TODO; leave signatures and docstrings as they are.
+# The grader: bash scripts/grade.sh (all exercises) or bash scripts/grade.sh 2.1 (one).
 """Exercise 11, the challenge path: derive it yourself, then make it accurate.
 
 The guided exercises (1-10) give every equation in its final form. These give only the definition and the
