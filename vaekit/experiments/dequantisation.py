@@ -49,7 +49,7 @@ def sizes(settings: Settings) -> dict:
     return {
         "variants": VARIANTS,
         "latent_dims": [20, 2],
-        "epochs": s(15, 1),
+        "epochs": s(10, 1),
         "max_batches": s(None, 2),
         "batch_size": s(128, 8),
         "hidden": s([400], [16]),
