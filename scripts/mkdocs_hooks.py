@@ -11,6 +11,9 @@
    - ``<!-- grader-tests: ex2_1 -->`` becomes the list of the grader's tests that carry that marker, read
      from grader/ at build time (grader/hidden/ left out: hidden tests are not named on the site), so an exercise section always lists the tests that actually grade it. A
      marker without tests stops the build.
+3. ``on_page_content``: in inline code (not code blocks), each word that contains a hyphen is wrapped in
+   ``<span class="nobr">`` so that a narrow screen never breaks ``--data-root`` or ``cb-vs-bernoulli`` at its
+   hyphen (the stylesheet keeps ``.nobr`` on one line); the text, and so what a reader copies, is unchanged.
 """
 
 from __future__ import annotations
@@ -102,3 +105,25 @@ def on_page_markdown(markdown, page, config, files, **kwargs):
 
         markdown = GRADER_TESTS.sub(listing, markdown)
     return markdown
+
+
+INLINE_CODE = re.compile(r"(?P<open><code(?: class=\"[^\"]*\")?>)(?P<text>[^<]*)</code>")
+HYPHENATED = re.compile(r"[^\s/]*-[^\s/]*")  # a path may still break at its slashes
+
+
+def keep_hyphens(html: str) -> str:
+    """Wrap each hyphenated word (or path segment) of every inline ``<code>`` (plain text only, not inside ``<pre>``) in a
+    ``<span class="nobr">``."""
+    out, last = [], 0
+    for m in INLINE_CODE.finditer(html):
+        if html.rfind("<pre", 0, m.start()) > html.rfind("</pre>", 0, m.start()):
+            continue  # inside a code block
+        text = HYPHENATED.sub(lambda w: f'<span class="nobr">{w.group(0)}</span>', m["text"])
+        out += [html[last : m.start()], m["open"], text, "</code>"]
+        last = m.end()
+    out.append(html[last:])
+    return "".join(out)
+
+
+def on_page_content(html, **kwargs):
+    return keep_hyphens(html)

@@ -1,7 +1,9 @@
 """Helpers shared by the docs tests (tests/test_docs_*.py): find the pages, read their code blocks, build the site.
 
 A fenced code block is executed or checked by tests/test_docs_snippets.py. To show a block that cannot run
-(there should be very few), put ``<!-- snippet: skip <reason> -->`` on the line just before its fence.
+(there should be very few), put ``<!-- snippet: skip <reason> -->`` on the line just before its fence. A
+``text`` block that follows a ``python`` block (only blank lines between, same indentation) is that snippet's
+output, and the test checks that the snippet prints exactly that.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +35,9 @@ class Block:
     lang: str
     code: str  # dedented
     skip: str | None  # the reason given in a preceding <!-- snippet: skip ... --> comment, else None
+    indent: str = ""
+    end: int = 0  # 1-based line of the closing fence
+    output: str | None = None  # the text block shown as this python block's output, if any
 
     @property
     def id(self) -> str:
@@ -74,9 +79,15 @@ def code_blocks(page: Path) -> list[Block]:
         previous = next((lines[j] for j in range(start - 1, -1, -1) if lines[j].strip()), "")
         skip = _SKIP.search(previous)
         blocks.append(
-            Block(rel(page), start + 1, m["lang"].lower(), "\n".join(body) + "\n", skip["reason"] if skip else None)
+            Block(rel(page), start + 1, m["lang"].lower(), "\n".join(body) + "\n", skip["reason"] if skip else None,
+                  indent, i + 1)
         )
         i += 1
+    for n, (block, nxt) in enumerate(zip(blocks, blocks[1:])):
+        between = lines[block.end : nxt.line - 1]
+        if (block.lang == "python" and nxt.lang == "text" and nxt.indent == block.indent
+                and all(not line.strip() for line in between)):
+            blocks[n] = replace(block, output=nxt.code)
     return blocks
 
 

@@ -212,3 +212,14 @@ def test_the_built_exercise_pages_do_not_name_hidden_tests(site):
     assert "test_" in text, "the exercise pages list no grader tests at all"
     named = sorted(name for name in hidden if name in text)
     assert not named, f"the course site names hidden tests: {named}"
+
+
+def test_inline_code_keeps_its_hyphens_together():
+    """scripts/mkdocs_hooks.py wraps hyphenated words of inline code (not code blocks) in span.nobr; a path keeps
+    its slashes as break points."""
+    keep_hyphens = mkdocs_hooks.keep_hyphens
+    html = ('<p><code>vaekit experiment cb-vs-bernoulli --quick</code> <code>a/b-c/d</code></p>'
+            '<pre><code>x-y</code></pre><p><code>plain</code></p>')
+    assert keep_hyphens(html) == (
+        '<p><code>vaekit experiment <span class="nobr">cb-vs-bernoulli</span> <span class="nobr">--quick</span></code> '
+        '<code>a/<span class="nobr">b-c</span>/d</code></p><pre><code>x-y</code></pre><p><code>plain</code></p>')

@@ -10,6 +10,7 @@ Screenshots of every page are saved to build/docs-screenshots/ (or $VAEKIT_SCREE
 from __future__ import annotations
 
 import functools
+import json
 import http.server
 import os
 import re
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 WIDTH = 1280
+PHONE = 390  # the width of a phone in portrait (CSS pixels)
 SHOT_HEIGHT = 12_000
 SLICE = 1_600
 FLAGS = [
@@ -45,6 +47,30 @@ window.addEventListener("load", function () {
     document.querySelectorAll(".katex-display").forEach(function (el) {
       if (el.scrollWidth > el.clientWidth + 1) { el.setAttribute("data-overflow", el.scrollWidth + ">" + el.clientWidth); }
     });
+    // Elements that stick out of the window (left or right) without a scroll container around them inside the
+    // content (a container of the theme's layout that clips would hide the problem, so those do not count).
+    var width = document.documentElement.clientWidth, wide = [];
+    function scrolls(el) {
+      for (var a = el.parentElement; a && !a.classList.contains("md-content"); a = a.parentElement) {
+        var ox = getComputedStyle(a).overflowX;
+        if (ox === "auto" || ox === "scroll" || ox === "hidden") { return true; }
+      }
+      return false;
+    }
+    document.querySelectorAll(".md-content *").forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      if (r.width === 0 || (r.right <= width + 1 && r.left >= -1)) { return; }
+      if (scrolls(el)) { return; }
+      var name = el.tagName.toLowerCase() + (el.className && el.className.baseVal === undefined ? "." + el.className.split(" ").join(".") : "");
+      wide.push(name + " [" + Math.round(r.left) + ".." + Math.round(r.right) + " of " + width + "] " + (el.textContent || "").trim().slice(0, 60));
+    });
+    if (document.documentElement.scrollWidth > width + 1) { wide.push("the page itself scrolls sideways: " + document.documentElement.scrollWidth + " > " + width); }
+    document.body.setAttribute("data-wide", JSON.stringify(wide.slice(0, 20)));
+    var broken = [];
+    document.querySelectorAll(".md-content img").forEach(function (img) {
+      if (!img.complete || img.naturalWidth === 0) { broken.push(img.getAttribute("src")); }
+    });
+    document.body.setAttribute("data-images", JSON.stringify({n: document.querySelectorAll(".md-content img").length, broken: broken}));
     document.body.setAttribute("data-probe", "done");
   }, 500);
 });
@@ -67,6 +93,8 @@ class PageDom(HTMLParser):
         self.overflowing: list[str] = []
         self.text: list[str] = []
         self.probe_done = False
+        self.wide: list[str] = []
+        self.images: dict = {}
         self._in_annotation = False
 
     def handle_starttag(self, tag, attrs):
@@ -74,6 +102,8 @@ class PageDom(HTMLParser):
         classes = set((attrs.get("class") or "").split())
         if tag == "body" and attrs.get("data-probe") == "done":
             self.probe_done = True
+            self.wide = json.loads(attrs.get("data-wide") or "[]")
+            self.images = json.loads(attrs.get("data-images") or "{}")
         if "arithmatex" in classes:
             formula = {"rendered": False}
             self.formulas.append(formula)
@@ -204,6 +234,8 @@ def test_every_formula_is_typeset(server, screenshot_dir, page):
         f"{page}: {len(dom.overflowing)} displayed equation(s) wider than the text column at {WIDTH} px "
         "(scrollWidth>clientWidth); split them over several lines:\n" + "\n".join(dom.overflowing)
     )
+    assert not dom.wide, f"{page}: elements wider than the {WIDTH} px window outside a scroll container: {dom.wide}"
+    assert not dom.images.get("broken"), f"{page}: images that did not load: {dom.images['broken']}"
 
     name = page[: -len(".md")].replace("/", "-")
     shot = screenshot_dir / f"{name}.png"
@@ -235,3 +267,59 @@ def test_the_theory_pages_have_maths(server):
     for page in [p for p in PAGES if p.startswith("theory/")]:
         built = (site / url_of(page).strip("/") / "index.html").read_text(encoding="utf-8")
         assert built.count('class="arithmatex"') >= 10, f"{page} has almost no formulas: is arithmatex enabled?"
+
+
+@pytest.fixture(scope="module")
+def phone():
+    """A Playwright page with a 390 x 844 viewport in Debian's Chromium (Chromium's own --window-size cannot go
+    below 500 px). Skipped where the Python package playwright is missing (``pip install -e .[docs]``)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright: pip install -e '.[docs]'")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            yield browser.new_page(viewport={"width": PHONE, "height": 844})
+        finally:
+            browser.close()
+
+
+def _open(page_obj, url: str) -> PageDom:
+    page_obj.goto(url, wait_until="load")
+    page_obj.wait_for_selector('body[data-probe="done"]', state="attached", timeout=30_000)
+    return parse_dom(page_obj.content())
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_nothing_is_cut_off_on_a_phone(server, screenshot_dir, phone, page):
+    """At 390 px no equation, table or code block sticks out of the window (each scrolls in its own box), no
+    formula fails to typeset, and every image loads. A screenshot of the page at this width is saved as
+    ``phone-<page>.png`` (with slices) for a person to look at."""
+    base, _ = server
+    dom = _open(phone, base + url_of(page))
+    assert phone.evaluate("document.documentElement.clientWidth") == PHONE
+    assert not dom.errors, f"{page}: KaTeX errors at {PHONE} px: {dom.errors[:5]}"
+    assert all(f["rendered"] for f in dom.formulas), f"{page}: formulas not typeset at {PHONE} px"
+    assert not dom.wide, f"{page}: cut off at {PHONE} px (wider than the window, no scroll container):\n" + "\n".join(dom.wide)
+    assert not dom.images.get("broken"), f"{page}: images that did not load: {dom.images['broken']}"
+    if page.startswith("theory/"):
+        assert dom.images.get("n", 0) >= 1, f"{page}: a theory page without a figure"
+
+    shot = screenshot_dir / ("phone-" + page[: -len(".md")].replace("/", "-") + ".png")
+    phone.screenshot(path=str(shot), full_page=True)
+    _slice(shot)
+
+
+def test_the_cut_off_check_can_fail(server, phone):
+    """Guards the check above: a page with a 2,000-pixel-wide block outside any scroll container is caught,
+    and the same block inside a scrolling box is not."""
+    _, site = server
+    bad = site / "probe-check" / "index.html"
+    bad.parent.mkdir(exist_ok=True)
+    bad.write_text('<html><head><meta name="viewport" content="width=device-width,initial-scale=1"></head><body>'
+                   '<div class="md-content"><div style="width:2000px">too wide</div>'
+                   '<div style="overflow-x:auto"><div style="width:2000px">scrolls</div></div></div></body></html>')
+    base, _ = server
+    dom = _open(phone, base + "/probe-check/")
+    cut = [w for w in dom.wide if w.startswith("div")]
+    assert len(cut) == 1 and "too wide" in cut[0], dom.wide

@@ -99,13 +99,28 @@ def test_python_snippet_runs(block):
     cwd = os.getcwd()
     np_state, torch_state = np.random.get_state(), torch.get_rng_state()  # snippets may seed the global RNGs
     os.chdir(ROOT)
+    printed = io.StringIO()
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(printed):
             exec(compile(code, f"docs/{block.id}", "exec"), namespace)
     finally:
         os.chdir(cwd)
         np.random.set_state(np_state)
         torch.set_rng_state(torch_state)
+    if block.output is not None:
+        shown = [line.rstrip() for line in block.output.strip("\n").splitlines()]
+        got = [line.rstrip() for line in printed.getvalue().strip("\n").splitlines()]
+        assert got == shown, (f"docs/{block.id}: the output shown under the snippet is not what it prints:\n"
+                              + "\n".join(got))
+
+
+THEORY_PRINTING = [b for b in PYTHON if b.page.startswith("theory/") and "print(" in b.code]
+
+
+@pytest.mark.parametrize("block", THEORY_PRINTING, ids=[b.id for b in THEORY_PRINTING])
+def test_theory_snippets_show_their_output(block):
+    """A snippet of a theory page that prints shows what it prints, in a ``text`` block right under it."""
+    assert block.output is not None, f"docs/{block.id}: add a ```text block with the snippet's output under it"
 
 
 @pytest.mark.parametrize("command", COMMANDS)
