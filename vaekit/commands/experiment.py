@@ -14,8 +14,8 @@ Run an experiment with the PyTorch track (the reference solutions by default; --
   cb-vs-bernoulli  continuous Bernoulli vs Bernoulli decoder on grey levels: ELBO, log p(x), images, k-NN
   latent           the latent space: 2-D scatter, grid and interpolation; PCA of a 20-D model
   dequantisation   raw vs dequantised vs eta-clipped pixels: ELBO and KL curves, 2-D codes, samples,
-                   nats/image and bits/dim with IWAE K = 1000 (six full training runs: about 15 minutes on
-                   full MNIST, one thread)
+                   nats/image and bits/dim with IWAE K = 1000 (six training runs of 10 epochs on the full
+                   training set: the longest experiment, tens of minutes on one thread)
   all              all five, one after the other
 Figures (PNG) and results.json go to OUT/NAME/. The first four run in a few minutes on two cores at their
 default size; every one runs in seconds with --quick.
