@@ -53,10 +53,9 @@ def dequantise(images: np.ndarray, rng: np.random.Generator, dtype=np.float32) -
     if images.size and (images.min() < 0 or images.max() >= LEVELS):
         raise ValueError(f"dequantise needs grey levels in 0..{LEVELS - 1}, got values in "
                          f"{int(images.min())}..{int(images.max())}")
-    u = rng.random(images.shape, dtype=np.float32)
-    x = images.astype(np.float32)
-    x += u
-    x *= np.float32(1.0 / LEVELS)
+    x = rng.random(images.shape, dtype=np.float32)  # u, then b + u in place (one array, no temporaries)
+    x += images
+    x *= np.float32(1.0 / LEVELS)  # a power of two: exact
     return x.astype(dtype, copy=False)
 
 
