@@ -1,18 +1,20 @@
 """Re-create the figures of the course site's Results page (docs/results.md) from the reference solutions.
 
-    python scripts/make_results.py --data-root DIR            # about a minute on one thread
+    python scripts/make_results.py --data-root DIR            # about 15-20 minutes on one thread (full MNIST)
     python scripts/make_results.py --data-root DIR --quick    # seconds: a check that everything runs
 
-Trains the PyTorch reference (``vaekit train --track pytorch --code solutions``) twice with the settings of
-:data:`SETTINGS`: a model with D_z = 20 and the same model with D_z = 2. From the first it takes the training
-curves (drawn from the ``metrics.json`` that ``vaekit train`` writes), the reconstructions and prior samples
-(continuous Bernoulli means) and the latent traversal; from the second the scatter of the 2-D codes of the test
-digits. The runs go to a temporary folder; the figures are then copied into ``--out`` (default
-``docs/assets/results/``) one atomic write at a time, followed by ``results.json``, which records the settings,
-the data sizes and the numbers of both runs, in nats per image.
+Runs the experiment ``vaekit experiment dequantisation`` (vaekit/experiments/dequantisation.py) on MNIST: the
+PyTorch reference (``vaekit train --track pytorch --code solutions``) trained with the settings of
+:data:`SETTINGS` on raw pixels, on dequantised pixels and on raw pixels with eta clipped, each with D_z = 20 and
+D_z = 2. The headline variant (:data:`HEADLINE`, the default of ``vaekit train``) gives the training curves
+(drawn from the ``metrics.json`` that ``vaekit train`` writes), the reconstructions, prior samples and latent
+traversal of its 20-D model and the scatter of its 2-D codes; the comparison figures of the experiment show
+the three variants side by side. The runs go to a temporary folder; the figures are then copied into ``--out``
+(default ``docs/assets/results/``) one atomic write at a time, followed by ``results.json``, which records the
+settings, the data sizes and the numbers of every run, in nats per image and bits per dimension.
 
 The data come from ``--data-root`` or, without it, ``$VAEKIT_DATA_ROOT`` (else ``./data``): a folder with the
-MNIST IDX files, as for ``vaekit train``.
+MNIST IDX files, as for ``vaekit train``. The figures of the site come from the full 60,000 training digits.
 """
 
 from __future__ import annotations
@@ -26,27 +28,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "docs" / "assets" / "results"
 
-# The settings of the default run; --quick overrides epochs and max_batches.
+HEADLINE = "dequantised"
+# The settings of the default run (those of vaekit/experiments/dequantisation.py at its default size);
+# --quick uses the experiment's quick size.
 SETTINGS = {
     "track": "pytorch",
     "code": "solutions",
-    "epochs": 50,
-    "batch_size": 128,
-    "lr": 1e-3,
-    "hidden": (400,),
+    "dataset": "mnist",
+    "seed": 0,
     "latent_dim": 20,
     "latent_dim_2d": 2,
-    "samples": 1,
-    "seed": 0,
-    "threads": 1,
-    "max_batches": None,
+    "headline": HEADLINE,
 }
-QUICK = {"epochs": 2, "max_batches": 2}
 
-# figure in the run folder -> name under --out (the names docs/results.md shows)
+# figure in the headline's run folder -> name under --out (the names docs/results.md shows)
 FIGURES_20D = {"reconstructions.png": "reconstructions.png", "samples.png": "samples.png",
                "traversal.png": "traversal.png"}
 FIGURES_2D = {"latent_scatter.png": "latent_scatter.png"}
+COMPARISON = ("dequantisation_curves.png", "dequantisation_scatter.png", "dequantisation_samples.png",
+              "dequantisation_reconstructions.png")
 CURVES = "training_curves.png"
 RESULTS = "results.json"
 
@@ -60,63 +60,60 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR",
                         help="where the figures and results.json go (default: docs/assets/results)")
     parser.add_argument("--quick", action="store_true",
-                        help=f"a check that runs in seconds: {QUICK['epochs']} epochs of {QUICK['max_batches']} "
-                             f"minibatches (the figures are not meaningful)")
+                        help="a check that runs in seconds: the experiment's quick size, 1 epoch of 2 minibatches "
+                             "of a tiny model (the figures are not meaningful)")
     return parser.parse_args(argv)
 
 
 def settings_for(quick: bool) -> dict:
-    """The settings of the run: :data:`SETTINGS`, with :data:`QUICK` applied when ``quick``."""
-    return {**SETTINGS, **(QUICK if quick else {}), "quick": quick}
+    """The settings of the run: :data:`SETTINGS` and the experiment's sizes at the default or quick size."""
+    from vaekit.experiments import dequantisation
+    from vaekit.experiments.common import Settings
 
-
-def train(settings: dict, data_root: str | None, latent_dim: int, out: Path) -> dict:
-    """One ``vaekit train`` run of the reference into ``out``; returns its metrics (see vaekit.training.loop.run)."""
-    from vaekit.training.config import TrainConfig
-    from vaekit.training.loop import run
-
-    config = TrainConfig(
-        track=settings["track"], code=settings["code"], data_root=data_root, epochs=settings["epochs"],
-        batch_size=settings["batch_size"], lr=settings["lr"], latent_dim=latent_dim, hidden=settings["hidden"],
-        samples=settings["samples"], seed=settings["seed"], out=str(out), max_batches=settings["max_batches"],
-        threads=settings["threads"])
-    return run(config, log=lambda line: print(f"[D_z = {latent_dim}] {line}", flush=True))
+    sizes = dequantisation.sizes(Settings(name="dequantisation", out="", quick=quick))
+    sizes = {k: v for k, v in sizes.items() if k not in ("track", "latent_dims")}
+    return {**SETTINGS, **sizes, "quick": quick}
 
 
 def summary(metrics: dict) -> dict:
-    """The numbers of one run: its last epoch, its best test ELBO, and the seconds spent training."""
+    """The numbers of one run: its last epoch, its best test ELBO, the seconds spent training and the bound after
+    training on dequantised test pixels (``final`` of metrics.json)."""
     rows = metrics["epochs"]
     last = rows[-1]
     best = max(rows, key=lambda row: row["test_elbo"])
     return {
         "final": {"epoch": last["epoch"],
-                  **{key: _round(last[key]) for key in ("train_elbo", "test_elbo", "test_log_lik", "test_kl")}},
+                  **{key: _round(last[key], 4 if key == "test_bits_per_dim" else 2)
+                     for key in ("train_elbo", "test_elbo", "test_log_lik", "test_kl", "test_bits_per_dim")}},
         "best_test_elbo": _round(best["test_elbo"]),
         "best_epoch": best["epoch"],
         "training_seconds": round(sum(row["seconds"] for row in rows), 1),
+        "dequantised_test": metrics["final"],
     }
 
 
-def _round(value):
-    return None if value is None else round(float(value), 2)
+def _round(value, digits: int = 2):
+    return None if value is None else round(float(value), digits)
 
 
 def data_sizes(data_root: str | None) -> dict:
     """The number of training and test images found under ``data_root`` (the same lookup as ``vaekit train``)."""
-    from vaekit.data import load_mnist
+    from vaekit.data import load_mnist_bytes
 
-    x_train, _ = load_mnist("train", data_root)
-    x_test, _ = load_mnist("test", data_root)
-    return {"dataset": "mnist", "n_train": int(len(x_train)), "n_test": int(len(x_test))}
+    _, y_train = load_mnist_bytes("train", data_root)
+    _, y_test = load_mnist_bytes("test", data_root)
+    return {"dataset": "mnist", "n_train": int(len(y_train)), "n_test": int(len(y_test))}
 
 
 def make_results(data_root: str | None, out: str | Path, quick: bool = False) -> dict:
-    """Train both models, draw the figures and write them and ``results.json`` into ``out``; return the results.
+    """Run the experiment, draw the figures and write them and ``results.json`` into ``out``; return the results.
 
     Raises:
-        vaekit.training.loop.TrainError: missing data or a failed run, with a message saying what to do.
+        vaekit.experiments.common.ExperimentError: missing data or a failed run, with a message saying what to do.
     """
     from vaekit import plotting
+    from vaekit.experiments import dequantisation
+    from vaekit.experiments.common import Settings
     from vaekit.io import load_json, save_json, write_bytes
     from vaekit.training.loop import METRICS_NAME
 
@@ -126,19 +123,24 @@ def make_results(data_root: str | None, out: str | Path, quick: bool = False) ->
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="vaekit-results-") as work:
         work = Path(work)
-        run_20d, run_2d = work / "dz20", work / "dz2"
-        train(settings, data_root, settings["latent_dim"], run_20d)
-        train(settings, data_root, settings["latent_dim_2d"], run_2d)
+        experiment = dequantisation.run(
+            Settings(name="dequantisation", out=str(work / "experiment"), data_root=data_root, dataset="mnist",
+                     code=settings["code"], quick=quick, seed=settings["seed"]),
+            runs_dir=work / "runs")
+        run_20d = work / "runs" / f"{HEADLINE}-dz{settings['latent_dim']}"
+        run_2d = work / "runs" / f"{HEADLINE}-dz{settings['latent_dim_2d']}"
         metrics_20d = load_json(run_20d / METRICS_NAME)  # the file vaekit train wrote, not its return value
         metrics_2d = load_json(run_2d / METRICS_NAME)
         rows = metrics_20d["epochs"]
         plotting.save_training_curves(
             work / CURVES, [r["epoch"] for r in rows], [r["train_elbo"] for r in rows],
             [r["test_elbo"] for r in rows], [r["test_log_lik"] for r in rows], [r["test_kl"] for r in rows],
-            title=f"PyTorch reference, D_z = {settings['latent_dim']}, {sizes['n_train']} training digits")
+            title=f"PyTorch reference, {HEADLINE} pixels, D_z = {settings['latent_dim']}, "
+                  f"{sizes['n_train']} training digits")
         copies = [(work / CURVES, CURVES)]
         copies += [(run_20d / src, dst) for src, dst in FIGURES_20D.items()]
         copies += [(run_2d / src, dst) for src, dst in FIGURES_2D.items()]
+        copies += [(work / "experiment" / name, name) for name in COMPARISON]
         figures = []
         for src, dst in copies:
             if not src.is_file():
@@ -152,13 +154,17 @@ def make_results(data_root: str | None, out: str | Path, quick: bool = False) ->
                            made_by="python scripts/make_results.py" + (" --quick" if quick else ""))
     results = {
         "command": "python scripts/make_results.py" + (" --quick" if quick else ""),
-        "unit": "nats/image",
+        "unit": "nats/image; bits/dim: bound on the 8-bit test images, -(L - 784 log 256)/(784 log 2)",
         "settings": {**settings, "hidden": list(settings["hidden"])},
         "data": sizes,
+        "headline": HEADLINE,
         "dz20": summary(metrics_20d),
         "dz2": summary(metrics_2d),
-        "curves": [{key: row[key] for key in ("epoch", "train_elbo", "test_elbo", "test_log_lik", "test_kl")}
+        "curves": [{key: row[key] for key in
+                    ("epoch", "train_elbo", "test_elbo", "test_log_lik", "test_kl", "test_bits_per_dim")}
                    for row in metrics_20d["epochs"]],
+        "variants": experiment["results"]["variants"],
+        "clip": experiment["results"]["clip"],
         "figures": figures,
         "seconds": round(time.perf_counter() - started, 1),
     }
@@ -170,17 +176,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(ROOT))  # run as a script from anywhere: import the kit of this folder
     from vaekit.data import DataError
+    from vaekit.experiments.common import ExperimentError
+    from vaekit.threads import set_threads
     from vaekit.training.loop import TrainError
 
+    set_threads(1)
     try:
         results = make_results(args.data_root, args.out, quick=args.quick)
-    except (TrainError, DataError) as err:
+    except (TrainError, DataError, ExperimentError) as err:
         print(f"make_results: error: {err}", file=sys.stderr)
         return 2
-    final = results["dz20"]["final"]
-    print(f"D_z = 20 after {final['epoch']} epochs: test ELBO {final['test_elbo']} = log-lik "
-          f"{final['test_log_lik']} - KL {final['test_kl']} nats/image; D_z = 2: test ELBO "
-          f"{results['dz2']['final']['test_elbo']}; {results['seconds']} s")
+    for variant, runs in results["variants"].items():
+        d = runs["dz20"]["dequantised_test"]
+        iwae = d["iwae"]
+        print(f"{variant:>12}, D_z = 20: test ELBO {runs['dz20']['last']['test_elbo']:.2f} nats/image on its own "
+              f"pixels; on dequantised test pixels ELBO {d['elbo_bits_per_dim']:.4f} bits/dim"
+              + (f", IWAE K = {iwae['samples']} {iwae['bits_per_dim']:.4f} bits/dim" if iwae else "")
+              + f"; D_z = 2 KL {runs['dz2']['last']['test_kl']:.1f} nats")
+    print(f"{results['seconds']} s")
     print(f"wrote {Path(args.out) / RESULTS} and " + ", ".join(results["figures"]))
     return 0
 

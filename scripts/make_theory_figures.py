@@ -257,6 +257,33 @@ def estimator_variance(path: Path) -> Path:
 
 
 # file name -> (the page that shows it, the function that draws it)
+def black_pixel(path: Path) -> Path:
+    """Page 4a: the log density of a black pixel against the logit: raw (x = 0), dequantised (x = u/256) and clipped."""
+    magnitude = np.geomspace(0.5, 2e4, 400)  # |l|, l = -|l| < 0
+    l = -magnitude
+    raw = cb_log_prob(np.zeros((len(l), 1)), l[:, None])  # log CB(0; l), shape (N,)
+    u = (np.arange(400) + 0.5) / 400  # midpoints of U(0, 1) for E_u
+    dequantised = cb_log_prob((u[:, None, None] / 256.0), l[None, :, None]).mean(axis=0)  # E_u log CB(u/256; l)
+    clip = float(np.log(9999.0))
+    fig = new_figure(6.0, 3.2)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot(magnitude, raw, color="C3", label="raw: $\\log\\mathcal{CB}(0; l)$, no maximum")
+    ax.plot(magnitude, dequantised, color="C0",
+            label="dequantised: $\\mathbb{E}_u \\log\\mathcal{CB}(u/256; l)$")
+    ax.axhline(np.log(256.0), color="#888888", lw=0.8, ls="--", label="$\\log 256$, the ceiling of the dequantised curve")
+    ax.axvline(clip, color="C2", lw=0.8, ls=":", label="clip $|l| \\leq \\log 9999$")
+    best = int(np.argmax(dequantised))
+    ax.plot([magnitude[best]], [dequantised[best]], "o", color="C0", ms=4)
+    ax.set_xscale("log")
+    ax.set_ylim(-4.0, 11.0)
+    ax.set_xlabel("$|l|$ (logit $l = -|l|$ of a black pixel)")
+    ax.set_ylabel("nats")
+    ax.set_title("A black pixel: what a more negative logit earns", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
 FIGURES = {
     "graphical-model.png": ("theory/latent-variable-models.md", graphical_model),
     "toy-posterior.png": ("theory/variational-inference.md", toy_posterior),
@@ -265,6 +292,7 @@ FIGURES = {
     "reparameterisation.png": ("theory/gradients.md", reparameterisation),
     "estimator-variance.png": ("theory/gradients.md", estimator_variance),
     "iwae-bound.png": ("theory/training.md", iwae_bound),
+    "black-pixel.png": ("theory/evaluation.md", black_pixel),
 }
 
 

@@ -232,3 +232,17 @@ def test_real_mnist(monkeypatch):
         assert 0.10 < x.mean() < 0.16  # MNIST's mean intensity is about 0.13
         assert sorted(np.unique(y).tolist()) == list(range(10))
     assert np.mean((x_test > 0) & (x_test < 1)) > 0.03  # grey levels (anti-aliased strokes) are kept
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gz", "raw"])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_bytes_are_the_raw_grey_levels_and_load_mnist_their_scaling(tmp_path, layout, gz):
+    written = write_mnist(tmp_path / LAYOUTS[layout], gz=gz)
+    for split in ("train", "test"):
+        images, labels = written[split]
+        b, y = data.load_mnist_bytes(split, root=tmp_path)
+        assert b.dtype == np.uint8 and b.shape == (len(images), 784)
+        np.testing.assert_array_equal(b, images.reshape(len(images), 784))
+        np.testing.assert_array_equal(y, labels)
+        x, _ = load_mnist(split, root=tmp_path)  # unchanged: byte / 255 in float32
+        np.testing.assert_array_equal(x, (images.reshape(len(images), 784) / np.float32(255.0)).astype(np.float32))

@@ -15,7 +15,10 @@ from tests.docs_support import ROOT
 from tests.mnist_files import write_mnist
 
 SCRIPT = ROOT / "scripts" / "make_results.py"
-FIGURES = {"training_curves.png", "reconstructions.png", "samples.png", "traversal.png", "latent_scatter.png"}
+FIGURES = {"training_curves.png", "reconstructions.png", "samples.png", "traversal.png", "latent_scatter.png",
+           "dequantisation_curves.png", "dequantisation_scatter.png", "dequantisation_samples.png",
+           "dequantisation_reconstructions.png"}
+VARIANTS = {"raw", "dequantised", "clipped"}
 
 
 def _run(*args, env_root=None, cwd=None):
@@ -43,16 +46,24 @@ def test_quick_run_writes_every_figure_and_the_numbers(tmp_path):
     assert results["data"] == {"dataset": "mnist", "n_train": 40, "n_test": 30}
     settings = results["settings"]
     assert settings["quick"] is True and settings["code"] == "solutions" and settings["track"] == "pytorch"
-    assert settings["epochs"] == 2 and settings["latent_dim"] == 20 and settings["latent_dim_2d"] == 2
+    assert settings["epochs"] == 1 and settings["latent_dim"] == 20 and settings["latent_dim_2d"] == 2
+    assert results["headline"] == settings["headline"] == "dequantised"
     curves = results["curves"]
-    assert [row["epoch"] for row in curves] == [0, 1, 2] and curves[0]["train_elbo"] is None
+    assert [row["epoch"] for row in curves] == [0, 1] and curves[0]["train_elbo"] is None
     for row in curves:
         # the ELBO is the log-likelihood term minus the KL, and the KL is never negative
         assert abs(row["test_elbo"] - (row["test_log_lik"] - row["test_kl"])) < 1e-3 * (1 + abs(row["test_elbo"]))
         assert row["test_kl"] >= 0
+        assert abs(row["test_bits_per_dim"] - (784 * np.log(256) - row["test_elbo"]) / (784 * np.log(2))) < 1e-9
     final = results["dz20"]["final"]
-    assert final["epoch"] == 2 and abs(final["test_elbo"] - curves[-1]["test_elbo"]) <= 0.01
-    assert results["dz2"]["final"]["epoch"] == 2
+    assert final["epoch"] == 1 and abs(final["test_elbo"] - curves[-1]["test_elbo"]) <= 0.01
+    assert results["dz2"]["final"]["epoch"] == 1
+    assert set(results["variants"]) == VARIANTS
+    assert abs(results["variants"]["dequantised"]["dz20"]["last"]["test_elbo"] - curves[-1]["test_elbo"]) < 1e-3
+    for variant in VARIANTS:
+        bound = results["variants"][variant]["dz20"]["dequantised_test"]
+        assert bound["iwae"]["samples"] == 10 and bound["n_images"] == 16  # the quick size: 2 batches of 8
+    assert results["clip"]["eta_min"] == 1e-4
     assert str(tmp_path) not in (out / "results.json").read_text(), "results.json must not record local paths"
 
 

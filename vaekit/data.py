@@ -142,7 +142,8 @@ def load_mnist(
     .. math::
         x_{n,d} = \text{byte}_{n,d} / 255 \in [0, 1], \qquad d = 1..784 \text{ (row-major 28x28)}
 
-    The pixels are *not* binarised: the continuous Bernoulli decoder models grey levels.
+    The pixels are *not* binarised: the continuous Bernoulli decoder models grey levels. For the bytes
+    themselves (to dequantise them, see :mod:`vaekit.pixels`) use :func:`load_mnist_bytes`.
 
     Args:
         split: ``"train"`` (60,000 images, or however many the files hold) or ``"test"`` (10,000).
@@ -156,6 +157,25 @@ def load_mnist(
     Raises:
         DataNotFoundError: a file is missing (the message lists the folders searched), or the download failed.
         DataFormatError: a file is corrupt, or the images and labels do not match.
+    """
+    images, labels = load_mnist_bytes(split, root, dataset, download)
+    x = images.astype(np.float32)
+    x /= np.float32(255.0)
+    return x, labels
+
+
+def load_mnist_bytes(
+    split: str = "train",
+    root: str | Path | None = None,
+    dataset: str = "mnist",
+    download: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Load one split as the raw 8-bit grey levels, byte_{n,d} in {0, ..., 255}, and integer labels.
+
+    Same files, search and errors as :func:`load_mnist`, which is ``load_mnist_bytes(...)[0] / 255``.
+
+    Returns:
+        ``(images, labels)``: images uint8 of shape (N, 784), row-major 28x28; labels int64 of shape (N,).
     """
     folder, display = _dataset(dataset)
     images_name, labels_name = idx_filenames(split)
@@ -184,9 +204,7 @@ def load_mnist(
         )
     if len(labels) and labels.max() >= N_CLASSES:
         raise DataFormatError(f"{labels_path} has a label {int(labels.max())}; labels must be 0..9. {_REPLACE}")
-    x = images.reshape(len(images), IMAGE_DIM).astype(np.float32)
-    x /= np.float32(255.0)
-    return x, labels.astype(np.int64)
+    return images.reshape(len(images), IMAGE_DIM), labels.astype(np.int64)
 
 
 def _dataset(dataset: str) -> tuple[str, str]:

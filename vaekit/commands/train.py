@@ -11,7 +11,9 @@ import sys
 
 DESCRIPTION = """\
 Train the VAE of one track on MNIST (pixels in [0, 1], continuous Bernoulli decoder). By default it trains
-YOUR code in exercises/{reference}. Prints the train and test ELBO in nats per image after every epoch
+YOUR code in exercises/{reference}. By default the pixels are dequantised, x = (byte + u)/256 with fresh
+u ~ U(0, 1) every epoch, and the test numbers also read as a bound on the 8-bit images in bits per dimension
+(--pixels raw trains on byte/255 instead). Prints the train and test ELBO in nats per image after every epoch
 (positive values are normal for a continuous Bernoulli: it is a density on [0, 1]), saves a checkpoint and
 metrics.json after every epoch, and at the end the training curves (training_curves.png) and the figures of
 the trained model, all in --out.
@@ -49,6 +51,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _eta_clip(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value < 0.5:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 0.5) (0: no clipping; the CB paper used 1e-4), got {text}")
+    return value
+
+
 def _hidden(text: str) -> tuple[int, ...]:
     from ..training.config import parse_hidden
 
@@ -68,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
             download=args.download, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
             latent_dim=args.latent_dim, hidden=args.hidden, samples=args.samples, seed=args.seed,
             out=args.out, max_batches=args.max_batches, device=args.device, resume=args.resume,
-            threads=args.threads,
+            threads=args.threads, pixels=args.pixels, eval_draws=args.eval_draws, eta_clip=args.eta_clip,
+            iwae_samples=args.iwae_samples, iwae_images=args.iwae_images,
         )
     except ValueError as err:
         args.parser.error(str(err))  # exits with status 2
@@ -116,4 +129,18 @@ def register(subparsers) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out up to --epochs")
     p.add_argument("--threads", type=_int_at_least(0), default=1, metavar="N",
                    help="threads of BLAS and PyTorch (default: 1, the fastest on a busy machine; 0: all cores)")
+    p.add_argument("--pixels", choices=("dequantised", "raw"), default="dequantised",
+                   help="dequantised: train on (byte + u)/256, fresh u ~ U(0, 1) each epoch, and report bits/dim on "
+                        "the bytes; raw: train on byte/255 (default: %(default)s)")
+    p.add_argument("--eval-draws", type=_int_at_least(1), default=1, metavar="N",
+                   help="dequantisation draws of the test set (fixed seed) the test numbers average over "
+                        "(default: %(default)s)")
+    p.add_argument("--eta-clip", type=_eta_clip, default=0.0, metavar="EPS",
+                   help="clip eta to [EPS, 1 - EPS] by clamping the decoder's logits, as the continuous Bernoulli "
+                        "paper's code does with 1e-4 (PyTorch track; default: 0, no clipping)")
+    p.add_argument("--iwae-samples", type=_int_at_least(0), default=0, metavar="K",
+                   help="after training, the IWAE estimate of log p(x) with K samples on dequantised test images, "
+                        "in nats and bits/dim (default: 0, none)")
+    p.add_argument("--iwae-images", type=_int_at_least(1), default=1000, metavar="N",
+                   help="how many test images (the first ones) the IWAE estimate uses (default: %(default)s)")
     p.set_defaults(func=run, parser=p)

@@ -3,7 +3,8 @@
 * ``estimators``: the pathwise against the score-function gradient (toy problem, VAE gradient variance, training);
 * ``iwae``: the importance-weighted bound as a training objective (K = 1, 5, 50) and as an estimate of log p(x);
 * ``cb-vs-bernoulli``: a continuous Bernoulli decoder against the (unnormalised) Bernoulli one on grey levels;
-* ``latent``: the latent space of a 2-D and a 20-D model.
+* ``latent``: the latent space of a 2-D and a 20-D model;
+* ``dequantisation``: raw, dequantised and eta-clipped pixels, and the bound in bits per dimension.
 
 Each module has ``sizes(settings)`` (its settings at the default or the ``--quick`` size) and
 ``run(settings) -> dict`` (see :mod:`vaekit.experiments.common`).
@@ -19,6 +20,7 @@ EXPERIMENTS = {
     "iwae": "iwae",
     "cb-vs-bernoulli": "cb_vs_bernoulli",
     "latent": "latent",
+    "dequantisation": "dequantisation",
 }
 
 

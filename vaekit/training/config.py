@@ -7,6 +7,8 @@ from pathlib import Path
 
 TRACKS = ("numpy_ag", "pytorch")
 DEVICES = ("cpu", "cuda")
+# How the bytes become pixels: (b + u)/256 with fresh u each epoch, or b/255 (see vaekit/pixels.py).
+PIXELS = ("dequantised", "raw")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,16 @@ class TrainConfig:
         device: ``"cpu"`` or ``"cuda"`` (PyTorch track only).
         resume: continue from the checkpoint in ``out``.
         threads: threads of BLAS and PyTorch (0: the libraries' defaults, all cores); see ``vaekit/threads.py``.
+        pixels: ``"dequantised"``: train on x = (byte + u)/256 with fresh u ~ U(0, 1) every epoch, evaluate on
+            test pixels dequantised with noise from a fixed seed, and report the bound in bits per dimension
+            on the bytes; ``"raw"``: x = byte/255, the data as ``load_mnist`` gives them (no bits/dim per
+            epoch: a density at these points is not a probability of the bytes).
+        eval_draws: number of dequantisation draws of the test set the test numbers average over.
+        eta_clip: if > 0, clip eta = sigmoid(l) to [eta_clip, 1 - eta_clip] by clamping the decoder's logits
+            (the continuous Bernoulli paper's code uses 1e-4); 0 leaves the logits alone. PyTorch track only.
+        iwae_samples: K of the importance-weighted estimate of log p(x) computed once after training on
+            dequantised test pixels (0: none).
+        iwae_images: how many test images (the first ones) that estimate uses.
     """
 
     track: str = "numpy_ag"
@@ -52,6 +64,11 @@ class TrainConfig:
     device: str = "cpu"
     resume: bool = False
     threads: int = 1
+    pixels: str = "dequantised"
+    eval_draws: int = 1
+    eta_clip: float = 0.0
+    iwae_samples: int = 0
+    iwae_images: int = 1000
 
     def __post_init__(self):
         if self.track not in TRACKS:
@@ -63,7 +80,17 @@ class TrainConfig:
         for name in ("epochs",):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("batch_size", "latent_dim", "samples"):
+        if self.pixels not in PIXELS:
+            raise ValueError(f"unknown pixels {self.pixels!r}; choose one of: {', '.join(PIXELS)}")
+        if not 0.0 <= self.eta_clip < 0.5:
+            raise ValueError(f"eta_clip must lie in [0, 0.5) (0: no clipping; the CB paper's code uses 1e-4), "
+                             f"got {self.eta_clip}")
+        if self.eta_clip > 0 and self.track != "pytorch":
+            raise ValueError("--eta-clip needs --track pytorch (it clamps the logits of the PyTorch decoder with "
+                             "a forward hook); the NumPy track trains without clipping")
+        if self.iwae_samples < 0:
+            raise ValueError(f"iwae_samples must be >= 0, got {self.iwae_samples}")
+        for name in ("batch_size", "latent_dim", "samples", "eval_draws", "iwae_images"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.threads < 0:
@@ -98,7 +125,7 @@ class TrainConfig:
 
 
 # Settings that must equal the checkpoint's when a run is resumed: they fix the model's shape and data.
-ARCHITECTURE_FIELDS = ("track", "dataset", "latent_dim", "hidden")
+ARCHITECTURE_FIELDS = ("track", "dataset", "latent_dim", "hidden", "pixels", "eta_clip")
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:

@@ -9,6 +9,7 @@ the epoch, the generator's state and the config as JSON.
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from .figures import in_chunks
 from .loop import EVAL_BATCH_SIZE, TrainError
 
 DTYPE = np.float32
+IWAE_BATCH_ELEMENTS = 8000  # images per pass of the IWAE estimate: this / K
 
 
 class Trainer:
@@ -53,6 +55,24 @@ class Trainer:
     def evaluate(self, x: np.ndarray) -> tuple[float, float, float]:
         """The track's ``evaluate``: mean (ELBO, log-likelihood, KL) over x, nats per image."""
         return self.train.evaluate(self.params, x, self.rng, EVAL_BATCH_SIZE, self.config.samples)
+
+    def iwae(self, x: np.ndarray, n_samples: int) -> float:
+        r"""Mean over the images x (N, 784) of the track's ``iwae_log_px`` with K = n_samples, in nats per image.
+
+        eps ~ N(0, I) of shape (K, B, D_z) per batch of B images comes from a generator seeded with the run's
+        seed, so the estimate does not depend on how far training went.
+        """
+        iwae = Track(self.config.code, "numpy_ag").iwae
+        rng = np.random.default_rng(self.config.seed)
+        decode = partial(self.networks.decode, self.params["decoder"])
+        batch = max(1, IWAE_BATCH_ELEMENTS // n_samples)
+        total = 0.0
+        for start in range(0, len(x), batch):
+            xb = x[start : start + batch].astype(DTYPE)
+            mu, log_var = self.networks.encode(self.params["encoder"], xb)
+            eps = rng.standard_normal((n_samples, len(xb), mu.shape[-1])).astype(DTYPE)
+            total += float(np.sum(iwae.iwae_log_px(xb, mu, log_var, eps, decode)))
+        return total / len(x)
 
     def save_checkpoint(self, path: Path, epoch: int) -> Path:
         """Write the checkpoint atomically (see the module docstring)."""

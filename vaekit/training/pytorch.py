@@ -14,11 +14,15 @@ import torch
 
 from .. import IMAGE_DIM
 from ..io import torch_save
+from ..pixels import eta_clip_logit
 from ..submission import Track
 from ..threads import set_threads
 from .config import TrainConfig
 from .figures import in_chunks
 from .loop import EVAL_BATCH_SIZE, TrainError
+
+# Images per forward pass of the IWAE estimate: K * IWAE_BATCH_ELEMENTS / K images of K samples each.
+IWAE_BATCH_ELEMENTS = 8000
 
 DTYPE = torch.float32
 
@@ -40,6 +44,8 @@ class Trainer:
             torch.manual_seed(config.seed)
             model = self.networks.VAE(IMAGE_DIM, config.hidden, config.latent_dim)
         self.model = model.to(device=self.device, dtype=DTYPE)
+        if config.eta_clip > 0:
+            self.model.decoder.register_forward_hook(clamp_logits_hook(eta_clip_logit(config.eta_clip)))
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         self.generator = torch.Generator().manual_seed(config.seed)
 
@@ -55,6 +61,25 @@ class Trainer:
         self.model.eval()
         return self.train.evaluate(self.model, self._tensor(x), self.generator, EVAL_BATCH_SIZE,
                                    self.config.samples)
+
+    def iwae(self, x: np.ndarray, n_samples: int) -> float:
+        r"""Mean over the images x (N, 784) of the track's ``iwae_log_px`` with K = n_samples, in nats per image.
+
+        eps ~ N(0, I) of shape (K, B, D_z) per batch of B images comes from a generator seeded with the run's
+        seed, so the estimate does not depend on how far training went.
+        """
+        self.model.eval()
+        iwae = Track(self.config.code, "pytorch").iwae
+        generator = torch.Generator().manual_seed(self.config.seed)
+        batch = max(1, IWAE_BATCH_ELEMENTS // n_samples)
+        total = 0.0
+        with torch.no_grad():
+            for start in range(0, len(x), batch):
+                xb = self._tensor(x[start : start + batch])
+                mu, log_var = self.model.encoder(xb)
+                eps = torch.randn((n_samples, len(xb), mu.shape[-1]), generator=generator, dtype=DTYPE)
+                total += float(torch.sum(iwae.iwae_log_px(xb, mu, log_var, eps.to(self.device), self.model.decoder)))
+        return total / len(x)
 
     def save_checkpoint(self, path: Path, epoch: int) -> Path:
         """Write the checkpoint atomically (see the module docstring)."""
@@ -103,6 +128,23 @@ class Trainer:
 
     def _tensor(self, a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(a)).to(device=self.device, dtype=DTYPE)
+
+
+def clamp_logits_hook(bound: float):
+    r"""A forward hook for the decoder that clamps its logits to [-bound, bound], i.e. eta = sigmoid(l) to
+    [sigmoid(-bound), sigmoid(bound)] (see :func:`vaekit.pixels.eta_clip_logit`).
+
+    .. math::
+        l \mapsto \min(\max(l, -b), b)
+
+    Like ``tf.clip_by_value`` on eta in the continuous Bernoulli paper's code, the clamp passes no gradient
+    to a logit beyond the bound. The model's parameters and checkpoint are unchanged: the hook is set again
+    from ``--eta-clip`` whenever a Trainer is made.
+    """
+    def hook(module, inputs, logits):
+        return torch.clamp(logits, -bound, bound)
+
+    return hook
 
 
 def _load(path: Path) -> dict:

@@ -1,0 +1,106 @@
+"""One full-MNIST training epoch of each track, as ``vaekit train`` runs it, beside the matrix-product floor.
+
+    .venv/bin/python benchmarks/bench_epoch.py --data-root DIR     # DIR: the full MNIST (60,000 digits)
+    .venv/bin/python benchmarks/bench_epoch.py                     # 60,000 synthetic images instead
+
+One thread, float32, the course's model 784-400-20, batches of 128, K = 1. For each track the script makes the
+``Trainer`` of ``vaekit train`` (``vaekit/training/``), dequantises the 60,000 training images as an epoch of
+``vaekit train`` does (timed on its own), warms up on a few minibatches and then times one whole
+``train_epoch``. It prints images per second against the targets (PyTorch >= 15,000, NumPy/autograd >= 12,000
+images/s on an idle machine) and, for each library, the images per second of the bare matrix products of a
+training step: the floor no implementation on that library can beat. The load average in the header says how
+busy the cores were; other work distorts every figure.
+"""
+
+from __future__ import annotations
+
+import time
+
+import benchlib
+
+TARGETS = {"pytorch": 15000.0, "numpy_ag": 12000.0}
+N_IMAGES = 60_000
+WARM_UP_BATCHES = 20
+
+
+def numpy_floor(rng) -> float:
+    """Images/s of the 14 matrix products of one step (benchlib.matmul_shapes) in NumPy, best of 5."""
+    import numpy as np
+
+    products = [(rng.random(a, dtype=np.float32), rng.random(b, dtype=np.float32), ta, tb)
+                for a, b, ta, tb in benchlib.matmul_shapes()]
+    best = 0.0
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(100):
+            for a, b, ta, tb in products:
+                (a.T if ta else a) @ (b.T if tb else b)
+        best = max(best, 100 * benchlib.BATCH_SIZE / (time.perf_counter() - t0))
+    return best
+
+
+def torch_floor() -> float:
+    """The same products in PyTorch, best of 5."""
+    import torch
+
+    products = [(torch.rand(a), torch.rand(b), ta, tb) for a, b, ta, tb in benchlib.matmul_shapes()]
+    best = 0.0
+    with torch.no_grad():
+        for _ in range(5):
+            t0 = time.perf_counter()
+            for _ in range(100):
+                for a, b, ta, tb in products:
+                    (a.T if ta else a) @ (b.T if tb else b)
+            best = max(best, 100 * benchlib.BATCH_SIZE / (time.perf_counter() - t0))
+    return best
+
+
+def main() -> None:
+    p = benchlib.parser(__doc__.splitlines()[0])
+    p.add_argument("--tracks", default="pytorch,numpy_ag", help="which tracks to time (default: both)")
+    args = p.parse_args()
+
+    import numpy as np
+
+    from vaekit.pixels import TRAIN_NOISE, dequantise, noise_rng
+    from vaekit.threads import set_threads
+    from vaekit.training.config import TrainConfig
+    from vaekit.training.loop import trainer_class
+
+    if args.data_root:
+        from vaekit.data import load_mnist_bytes
+
+        images, _ = load_mnist_bytes("train", args.data_root)
+        source = f"MNIST train split in {args.data_root} ({len(images)} images)"
+    else:
+        images = np.random.default_rng(args.seed).integers(0, 256, size=(N_IMAGES, benchlib.X_DIM), dtype=np.uint8)
+        source = f"synthetic random bytes ({N_IMAGES} images)"
+    benchlib.header("one training epoch per track, one thread, as vaekit train runs it", source)
+    set_threads(1)
+
+    t0 = time.perf_counter()
+    x = dequantise(images, noise_rng(args.seed, TRAIN_NOISE, 1))
+    seconds = time.perf_counter() - t0
+    print(f"   dequantising the epoch's {len(x):,} images: {seconds:.2f} s ({len(x) / seconds:,.0f} images/s)")
+
+    floors = {"numpy_ag": numpy_floor(np.random.default_rng(args.seed)), "pytorch": torch_floor()}
+    for track in args.tracks.split(","):
+        config = TrainConfig(track=track, code=args.code, seed=args.seed, threads=1, hidden=benchlib.HIDDEN,
+                             latent_dim=benchlib.Z_DIM, batch_size=benchlib.BATCH_SIZE)
+        trainer = trainer_class(track)(config)
+        trainer.train_epoch(x[: WARM_UP_BATCHES * benchlib.BATCH_SIZE])
+        t0 = time.perf_counter()
+        loss = trainer.train_epoch(x)
+        rate = len(x) / (time.perf_counter() - t0)
+        print(f"-- {track} ({code_name(args.code)}): one epoch of {len(x):,} images, loss {loss:.1f} nats/image")
+        benchlib.report("train_epoch", [rate], TARGETS[track])
+        benchlib.report("matrix products of a step only (the floor)", [floors[track]])
+        print(f"   {'epoch / floor':<44} {rate / floors[track]:>10.2f}")
+
+
+def code_name(code: str) -> str:
+    return code if code in ("solutions", "exercises") else "custom code"
+
+
+if __name__ == "__main__":
+    main()
