@@ -99,7 +99,10 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "train", help="train a VAE (yours or the reference) on MNIST" if solutions else "train your VAE on MNIST",
         description=description)
-    p.add_argument("--track", choices=("numpy_ag", "pytorch"), default="numpy_ag", help="which track to train (default: %(default)s)")
+    from ..training.config import TrainConfig
+
+    D = TrainConfig()  # every default below comes from the one config object
+    p.add_argument("--track", choices=("numpy_ag", "pytorch"), default=D.track, help="which track to train (default: %(default)s)")
     if solutions:
         p.add_argument("--code", default="exercises", metavar="exercises|solutions|PATH",
                        help="whose implementation: your exercises/, the reference solutions/, or a folder laid "
@@ -110,29 +113,29 @@ def register(subparsers) -> None:
                             "(default: %(default)s)")
     p.add_argument("--data-root", default=None, metavar="DIR",
                    help="folder with the MNIST IDX files (default: $VAEKIT_DATA_ROOT, else ./data)")
-    p.add_argument("--dataset", choices=("mnist", "fashion-mnist"), default="mnist", help="(default: %(default)s)")
+    p.add_argument("--dataset", choices=("mnist", "fashion-mnist"), default=D.dataset, help="(default: %(default)s)")
     p.add_argument("--download", action="store_true", help="download the data with torchvision if missing")
-    p.add_argument("--epochs", type=_int_at_least(0), default=10, help="total number of epochs (default: %(default)s)")
-    p.add_argument("--batch-size", type=_int_at_least(1), default=128, help="B, images per minibatch (default: %(default)s)")
-    p.add_argument("--lr", type=_positive_float, default=1e-3, help="Adam step size (default: %(default)s)")
-    p.add_argument("--latent-dim", type=_int_at_least(1), default=20, help="D_z (default: %(default)s; 2 adds a latent scatter plot)")
-    p.add_argument("--hidden", type=_hidden, default=(400,), metavar="W[,W...]",
+    p.add_argument("--epochs", type=_int_at_least(0), default=D.epochs, help="total number of epochs (default: %(default)s)")
+    p.add_argument("--batch-size", type=_int_at_least(1), default=D.batch_size, help="B, images per minibatch (default: %(default)s)")
+    p.add_argument("--lr", type=_positive_float, default=D.lr, help="Adam step size (default: %(default)s)")
+    p.add_argument("--latent-dim", type=_int_at_least(1), default=D.latent_dim, help="D_z (default: %(default)s; 2 adds a latent scatter plot)")
+    p.add_argument("--hidden", type=_hidden, default=D.hidden, metavar="W[,W...]",
                    help="hidden widths of the encoder, e.g. 400 or 512,256; the decoder mirrors them "
-                        "(default: 400)")
-    p.add_argument("--samples", type=_int_at_least(1), default=1, metavar="K",
+                        f"(default: {','.join(map(str, D.hidden))})")
+    p.add_argument("--samples", type=_int_at_least(1), default=D.samples, metavar="K",
                    help="Monte Carlo samples of z per image in the ELBO (default: %(default)s)")
-    p.add_argument("--seed", type=_int_at_least(0), default=0, help="seeds the weights, the shuffling and every eps (default: %(default)s)")
+    p.add_argument("--seed", type=_int_at_least(0), default=D.seed, help="seeds the weights, the shuffling and every eps (default: %(default)s)")
     p.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/<track>)")
     p.add_argument("--max-batches", type=_int_at_least(1), default=None, metavar="N",
                    help="quick check: N random minibatches per epoch and the first N*B test images")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="PyTorch track only (default: %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out up to --epochs")
-    p.add_argument("--threads", type=_int_at_least(0), default=1, metavar="N",
+    p.add_argument("--threads", type=_int_at_least(0), default=D.threads, metavar="N",
                    help="threads of BLAS and PyTorch (default: 1, the fastest on a busy machine; 0: all cores)")
-    p.add_argument("--pixels", choices=("dequantised", "raw"), default="dequantised",
+    p.add_argument("--pixels", choices=("dequantised", "raw"), default=D.pixels,
                    help="dequantised: train on (byte + u)/256, fresh u ~ U(0, 1) each epoch, and report bits/dim on "
                         "the bytes; raw: train on byte/255 (default: %(default)s)")
-    p.add_argument("--eval-draws", type=_int_at_least(1), default=1, metavar="N",
+    p.add_argument("--eval-draws", type=_int_at_least(1), default=D.eval_draws, metavar="N",
                    help="dequantisation draws of the test set (fixed seed) the test numbers average over "
                         "(default: %(default)s)")
     p.add_argument("--eta-clip", type=_eta_clip, default=0.0, metavar="EPS",
@@ -141,6 +144,6 @@ def register(subparsers) -> None:
     p.add_argument("--iwae-samples", type=_int_at_least(0), default=0, metavar="K",
                    help="after training, the IWAE estimate of log p(x) with K samples on dequantised test images, "
                         "in nats and bits/dim (default: 0, none)")
-    p.add_argument("--iwae-images", type=_int_at_least(1), default=1000, metavar="N",
+    p.add_argument("--iwae-images", type=_int_at_least(1), default=D.iwae_images, metavar="N",
                    help="how many test images (the first ones) the IWAE estimate uses (default: %(default)s)")
     p.set_defaults(func=run, parser=p)

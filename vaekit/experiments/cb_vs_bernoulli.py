@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from ..plotting import new_figure, save_figure, tile
 from ..training.figures import pick_examples
-from .common import Settings, load_data, load_track, new_vae, train_epochs, write_results
+from .common import Settings, load_data, load_track, model_defaults, new_vae, train_epochs, write_results
 from .measures import encode_means, evaluate_elbo, iwae_bound, knn_accuracy
 
 MODELS = ("cb", "bernoulli")
@@ -42,7 +42,7 @@ def sizes(settings: Settings) -> dict:
         "iwae_k": s(500, 20),
         "eval_images": s(1000, 32),  # test images for the importance-weighted log p(x)
         "knn_k": 5,
-        "hidden": [400], "latent_dim": 20, "batch_size": 128, "lr": 1e-3,
+        **model_defaults(),
     }
 
 

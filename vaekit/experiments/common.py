@@ -34,6 +34,15 @@ class ExperimentError(Exception):
         self.code = code
 
 
+def model_defaults() -> dict:
+    """The model's default architecture and optimiser, from the one config object (``TrainConfig``): every
+    experiment at its default size uses these, so changing a default there changes it everywhere."""
+    from ..training.config import TrainConfig
+
+    d = TrainConfig()
+    return {"hidden": list(d.hidden), "latent_dim": d.latent_dim, "batch_size": d.batch_size, "lr": d.lr}
+
+
 @dataclass(frozen=True)
 class Settings:
     """How to run an experiment (the flags of ``vaekit experiment``).

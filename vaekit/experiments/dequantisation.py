@@ -30,7 +30,7 @@ from ..pixels import CB_PAPER_ETA_MIN, EVAL_NOISE, cb_log_prob_ceiling, dequanti
 from ..plotting import new_figure, save_figure, tile
 from ..training.config import TrainConfig
 from ..training.loop import TrainError, run_with_trainer
-from .common import ExperimentError, Settings, write_results
+from .common import ExperimentError, Settings, model_defaults, write_results
 
 # variant -> the TrainConfig fields that make it
 VARIANTS = {
@@ -51,9 +51,9 @@ def sizes(settings: Settings) -> dict:
         "latent_dims": [20, 2],
         "epochs": s(10, 1),
         "max_batches": s(None, 2),
-        "batch_size": s(128, 8),
-        "hidden": s([400], [16]),
-        "lr": 1e-3,
+        "batch_size": s(model_defaults()["batch_size"], 8),
+        "hidden": s(model_defaults()["hidden"], [16]),
+        "lr": model_defaults()["lr"],
         "samples": 1,
         "eval_draws": 1,
         "iwae_samples": s(1000, 10),

@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from .. import gradient_variance as gv
 from ..plotting import new_figure, save_figure
-from .common import Settings, load_data, load_track, new_vae, train_epochs, write_results, z_dim_of
+from .common import Settings, load_data, load_track, model_defaults, new_vae, train_epochs, write_results, z_dim_of
 from .measures import evaluate_elbo
 
 TOY_KS = (1.0, 0.0, -1.0, -3.0)
@@ -56,7 +56,7 @@ def sizes(settings: Settings) -> dict:
     s = settings.size
     return {
         "toy_draws": s(100_000, 2_000),
-        "hidden": [400], "latent_dim": 20, "batch_size": 128, "lr": 1e-3,
+        **model_defaults(),
         "variance_batch": s(128, 16),  # B of the minibatch whose gradient variance is measured
         "variance_repeats": s(400, 12),  # R independent estimates per estimator
         "baseline_draws": 8,  # M draws of the baseline's ELBO estimate

@@ -23,7 +23,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..plotting import new_figure, save_figure
-from .common import Settings, load_data, load_track, new_vae, train_epochs, write_results
+from .common import Settings, load_data, load_track, model_defaults, new_vae, train_epochs, write_results
 from .measures import active_units, encode_means, evaluate_elbo, iwae_bound
 
 
@@ -35,7 +35,7 @@ def sizes(settings: Settings) -> dict:
         "eval_k": s([1, 5, 50, 500], [1, 5, 50]),
         "epochs": s(5, 1),
         "eval_images": s(500, 32),  # test images for the bounds L_K
-        "hidden": [400], "latent_dim": 20, "batch_size": 128, "lr": 1e-3,
+        **model_defaults(),
     }
 
 

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from .. import plotting
 from ..plotting import new_figure, save_figure, tile
-from .common import Settings, load_data, load_track, new_vae, train_epochs, write_results
+from .common import Settings, load_data, load_track, model_defaults, new_vae, train_epochs, write_results
 from .measures import active_units, encode_means, evaluate_elbo, knn_accuracy
 
 GRID_SIZE = 15
@@ -34,7 +34,7 @@ def sizes(settings: Settings) -> dict:
         "latent_dims": [2, 20],
         "epochs": {"2": s(50, 1), "20": s(30, 1)},
         "knn_k": 5,
-        "hidden": [400], "batch_size": 128, "lr": 1e-3,
+        **{k: v for k, v in model_defaults().items() if k != "latent_dim"},
     }
 
 
