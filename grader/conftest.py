@@ -34,7 +34,7 @@ from vaekit.submission import SubmissionError, resolve_target
 
 from grader import seeds
 from grader.remote import RemoteTrack, Workers
-from grader.sandbox import MODES, Limits, SandboxUnavailable, bwrap_works
+from grader.sandbox import MODES, SUBMISSION, Limits, bwrap_works
 from grader.scoring import Scoreboard, cap, verdict_of
 
 GRADER_DIR = Path(__file__).resolve().parent
@@ -226,7 +226,7 @@ def pytest_runtest_makereport(item, call):
         except Exception as err:  # noqa: BLE001 - whatever the graded code raised, the judge goes on
             verdict, message = "error", f"Exercise {result.exercise.id}: the grader could not classify the outcome ({type(err).__name__})"
         if verdict != "passed" and verdict != "not attempted":
-            message += _printed(text, total)
+            message += _printed(text.replace(SUBMISSION + "/", f"{board.target.name}/"), total)
         board.record(item.nodeid, verdict, message, report.duration)
         if verdict != "passed":
             report.longrepr = board.tests[item.nodeid].message
@@ -293,7 +293,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             tr.write_line(f"    {line}")
         shown = True
     if not shown:
-        tr.write_line("nothing to fix among the exercises you have attempted")
+        attempted = any(r["status"] != "not attempted" for r in rows)
+        tr.write_line("nothing to fix among the exercises you have attempted" if attempted else
+                      "no exercise attempted yet (every test counts as failed until you write its function): "
+                      "start with the first row of the table below")
 
 
 def pytest_unconfigure(config):

@@ -102,7 +102,8 @@ def check_close(
         name: what is compared, e.g. ``"kl_to_standard_normal(mu, log_var)"``.
         inputs: the inputs, reported on failure (for elementwise functions the input at the worst element).
         rtol, atol: |got - expected| <= atol + rtol * |expected| elementwise.
-        hint: the general hint, shown unless ``hints`` has one for what the numbers show (grader/diagnose.py).
+        hint: the general hint, shown unless ``hints`` has one for what the numbers show (grader/diagnose.py);
+            a function of the failing entry's index gives a hint that depends on where the result is wrong.
         dtype: the dtype the result must have (e.g. ``np.float32`` for float32 inputs).
         wrong: known wrong formulas, ``{"the Bernoulli log-likelihood": array}``: named when the result equals one.
         hints: hints keyed by what the numbers show (``"factor"``, ``"offset"``, ``"transposed"``, ``"formula"``);
@@ -120,6 +121,7 @@ def check_close(
                  "inputs' dtype" + (f"\n  inputs: {describe_inputs(inputs)}" if inputs else ""))
     got = to_numpy(got, name)
     expected = np.asarray(expected, dtype=np.float64)
+    general = hint
     lengths = tuple(sorted({n for v in (inputs or {}).values() if not callable(v) for n in np.shape(v)}))
 
     def explain(found) -> str:
@@ -131,6 +133,7 @@ def check_close(
             text += f"\n  hint: {hint}"
         return text
 
+    hint = general(()) if callable(general) else general
     if got.shape != expected.shape:
         found = diagnose(got, expected, wrong, lengths)
         msg = f"{name}: expected shape {expected.shape}, got {got.shape}"
@@ -140,6 +143,7 @@ def check_close(
     bad_finite = np.isfinite(expected) & ~np.isfinite(got)
     if bad_finite.any():
         index = tuple(int(i) for i in np.argwhere(bad_finite)[0])
+        hint = general(index) if callable(general) else general
         fail(
             f"{name}: got {got[index]} at index {index}, expected the finite value {expected[index]:.10g}"
             f" ({int(bad_finite.sum())} non-finite entries in all; the first is at {index})\n  inputs: "
@@ -149,6 +153,7 @@ def check_close(
     allowed = atol + rtol * np.abs(expected)
     if (err > allowed).any():
         index = tuple(int(i) for i in np.unravel_index(np.argmax(err - allowed), err.shape)) if err.ndim else ()
+        hint = general(index) if callable(general) else general
         fail(
             f"{name}: wrong value at index {index}: expected {expected[index]:.10g}, got {got[index]:.10g} "
             f"(|error| {err[index]:.3g} > tolerance {allowed[index]:.3g}; {int((err > allowed).sum())} of "
@@ -157,11 +162,12 @@ def check_close(
         )
 
 
-def check_finite(got, name: str, inputs=None, hint: str = "") -> None:
-    """Fail unless every entry of ``got`` is finite (no NaN, no inf)."""
+def check_finite(got, name: str, inputs=None, hint="") -> None:
+    """Fail unless every entry of ``got`` is finite (no NaN, no inf); ``hint`` may be a function of the index."""
     arr = to_numpy(got, name)
     if not np.isfinite(arr).all():
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        hint = hint(index) if callable(hint) else hint
         fail(
             f"{name}: got {arr[index]} at index {index}; it must be finite\n  inputs: {describe_inputs(inputs, index)}"
             + (f"\n  hint: {hint}" if hint else "")

@@ -123,6 +123,13 @@ def grader_tests(grader_dir: Path) -> dict[str, list[str]]:
     return found
 
 
+def core_tests(grader_dir: Path) -> set[tuple[str, str]]:
+    """``(exercise marker, test name)`` of the visible tests that are also marked ``core`` (grader/scoring.py)."""
+    tests = grader_tests(grader_dir)
+    core = set(tests.get("core", []))
+    return {(marker, name) for marker, names in tests.items() if marker != "core" for name in names if name in core}
+
+
 def on_page_markdown(markdown, page, config, files, **kwargs):
     docs_dir = Path(config["docs_dir"])
     src = page.file.src_uri
@@ -132,13 +139,15 @@ def on_page_markdown(markdown, page, config, files, **kwargs):
 
     markdown = FIGURE.sub(figure, markdown)
     if GRADER_TESTS.search(markdown):
-        tests = grader_tests(Path(config["config_file_path"]).parent / "grader")
+        grader = Path(config["config_file_path"]).parent / "grader"
+        tests, core = grader_tests(grader), core_tests(grader)
 
         def listing(match: re.Match) -> str:
             names = tests.get(match["marker"])
             if not names:
                 raise PluginError(f"{src}: no grader test carries the marker {match['marker']}")
-            return "\n".join(f"{match['indent']}- `{name}`" for name in names)
+            return "\n".join(f"{match['indent']}- `{name}`" + (" (core)" if (match["marker"], name) in core else "")
+                              for name in names)
 
         markdown = GRADER_TESTS.sub(listing, markdown)
     return markdown

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..stubs import ROOT
 from ..io import write_bytes
 
-PARTS = ("exercises", "grader", "docs", "scripts", "vaekit", "mkdocs.yml", "pyproject.toml")
+PARTS = ("exercises", "grader", "docs", "scripts", "vaekit", "mkdocs.yml", "pyproject.toml", "LICENSE")
 SKIP_NAMES = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".DS_Store"}
 SKIP_SUFFIXES = (".pyc", ".pyo", ".tmp")
 SKIP_PATHS = ("docs/assets/vendor",)  # KaTeX, installed by scripts/docs_assets.sh
