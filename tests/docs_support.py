@@ -46,7 +46,7 @@ class Block:
 
 def pages() -> list[Path]:
     """Every Markdown page of the site (the vendored assets excluded)."""
-    return sorted(p for p in DOCS.rglob("*.md") if VENDOR not in p.parents)
+    return sorted(p for p in DOCS.rglob("*.md") if VENDOR not in p.parents and (DOCS / "includes") not in p.parents)
 
 
 def rel(page: Path) -> str:

@@ -11,8 +11,12 @@ from autograd import grad
 
 from vaekit.autograd_fixes import install_autograd_fixes
 
-install_autograd_fixes()
-install_autograd_fixes()  # a second call changes nothing
+
+@pytest.fixture(autouse=True)
+def fixed():
+    """The fixes, installed for each test of this module (tests/conftest.py takes them out after each test)."""
+    install_autograd_fixes()
+    install_autograd_fixes()  # a second call changes nothing
 
 RNG = np.random.default_rng(0)
 
@@ -95,3 +99,19 @@ def test_vae_gradient_stays_float32_and_matches_float64():
     g32 = grad(loss)(theta64.astype(np.float32), np.float32)
     assert g32.dtype == np.float32
     np.testing.assert_allclose(g32, g64, rtol=2e-3, atol=2e-4 * np.abs(g64).max())
+
+
+def test_uninstalling_gives_autograd_its_own_vjps_back():
+    from vaekit.autograd_fixes import uninstall_autograd_fixes
+
+    x = np.ones(3, dtype=np.float32)
+    assert grad(lambda x: anp.sum(anp.tanh(x)))(x).dtype == np.float32  # fixed: float32 stays float32
+    from autograd.core import primitive_vjps
+
+    fixed_vjp = primitive_vjps[anp.tanh]
+    uninstall_autograd_fixes()
+    try:
+        assert primitive_vjps[anp.tanh] is not fixed_vjp  # autograd's own again
+        assert np.allclose(grad(lambda x: anp.sum(anp.tanh(x)))(np.ones(3)), 1 - np.tanh(1.0) ** 2)
+    finally:
+        install_autograd_fixes()

@@ -109,6 +109,9 @@ REFERENCE = re.compile(r"(?<![\w.-])(?:(?:solutions|tests|benchmarks)/[\w./*<>-]
 # or be shown must not.
 INSTRUCTOR_FILES = {
     "docs/instructors.md": "the page for instructors, about their copy of the kit",
+    "docs/changing-the-kit.md": "the instructors' recipes for changing their copy of the kit",
+    "vaekit/scaffold.py": "writes a new exercise into the solutions (its command is not offered in the handout)",
+    "vaekit/commands/scaffold.py": "the same, its command line",
     "vaekit/stubs.py": "the stub generator, which reads the solutions (its command is not offered in the handout)",
     "vaekit/commands/stubs.py": "the same, its command line",
     "scripts/make_results.py": "re-creates the Results page from the reference solutions",

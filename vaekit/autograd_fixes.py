@@ -87,11 +87,19 @@ def _tanh_vjp(ans, x):
     return lambda g: g * (1.0 - ans * ans)
 
 
+_PATCHED = (_mean, _where, anp.maximum, anp.minimum, anp.fmax, anp.fmin, anp.max, anp.min, anp.amax, anp.amin,
+            anp.tanh)
+_saved: dict = {}  # autograd's own VJPs of the functions above, while the fixes are installed
+
+
 def install_autograd_fixes() -> None:
     """Register the VJPs of mean, where, maximum, minimum, max, min (dtype-preserving) and tanh (idempotent)."""
     global _installed
     if _installed:
         return
+    from autograd.core import primitive_vjps
+
+    _saved.update({fun: primitive_vjps[fun] for fun in _PATCHED if fun in primitive_vjps})
     defvjp(_mean, _mean_vjp)
     defvjp(_where, None, _where_vjp_x, _where_vjp_y)
     for fun in (anp.maximum, anp.minimum, anp.fmax, anp.fmin):
@@ -100,3 +108,16 @@ def install_autograd_fixes() -> None:
         defvjp(fun, _chooser_vjp)
     defvjp(anp.tanh, _tanh_vjp)
     _installed = True
+
+
+def uninstall_autograd_fixes() -> None:
+    """Give autograd back its own VJPs (the process-wide change of :func:`install_autograd_fixes` undone)."""
+    global _installed
+    if not _installed:
+        return
+    from autograd.core import primitive_vjps
+
+    for fun, vjps in _saved.items():
+        primitive_vjps[fun] = vjps
+    _saved.clear()
+    _installed = False
