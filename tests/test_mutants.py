@@ -18,6 +18,10 @@ from tests.mutants_numpy import MUTANTS as NUMPY_MUTANTS, VARIANTS as NUMPY_VARI
 from tests.mutants_pytorch import MUTANTS as TORCH_MUTANTS, VARIANTS as TORCH_VARIANTS
 from tests.mutants_challenge import MUTANTS as CHALLENGE_MUTANTS, VARIANTS as CHALLENGE_VARIANTS
 
+# Grading every planted bug and variant (hundreds of copies, one worker each) takes minutes, more on a busy
+# machine: the fixture that does it runs within the first test, so the module's tests get a time limit of their own.
+pytestmark = pytest.mark.timeout(3600)
+
 MUTANTS = {m.name: m for m in NUMPY_MUTANTS + TORCH_MUTANTS + CHALLENGE_MUTANTS}
 VARIANTS = {v.name: v for v in NUMPY_VARIANTS + TORCH_VARIANTS + CHALLENGE_VARIANTS}
 
