@@ -132,10 +132,20 @@ def pytest_collection_modifyitems(config, items):
 def pytest_collection_finish(session):
     """Register the tests that will run (after ``-m`` / ``-k`` deselection): every one of them counts."""
     board = session.config.stash[_BOARD]
+    tracks = set()
     for item in session.items:
         marker = next(m.name for m in item.iter_markers() if m.name in BY_MARKER)
         hidden = Path(item.path).resolve().is_relative_to(HIDDEN_DIR)
         board.add_test(item.nodeid, BY_MARKER[marker], hidden, item.get_closest_marker("core") is not None)
+        tracks.add(BY_MARKER[marker].track)
+    workers = session.config.stash[_STATE]["workers"]
+    for track in sorted(tracks):  # start them now: they import their libraries while the first tests run
+        worker = workers.get(track)
+        if not worker.alive():
+            try:
+                worker.start()
+            except Exception:  # noqa: BLE001 - the first test that needs it will start it and report the problem
+                pass
 
 
 # --- seeds -----------------------------------------------------------------------------------------------
