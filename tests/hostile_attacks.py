@@ -279,6 +279,8 @@ for path in ("{KIT}/grader", "{PEER}", "{OUT}", "/submission/pytorch"):
     return out
 """, "kl_lost", frozenset({"error", "failed"})),
     Attack("crash_at_import", "exhaust", "init", "import os\nos._exit(1)\n", "zero"),
+    Attack("crash_the_judges_verdict", "forge", "kl", "    raise NotImplementedError('Exercise')\n", "kl_lost",
+           frozenset({"not attempted", "error"})),
 ]
 
 # Submissions whose form is the attack: graded not at all, with a reason.

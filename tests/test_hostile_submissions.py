@@ -221,6 +221,9 @@ def test_an_attacking_kl_loses_its_points_and_nothing_else(graded, attack):
     assert row.exercises["3.1"] < EXERCISES["3.1"].points, row
     kl = [t for e in _plain(graded, student)["exercises"] if e["id"] == "3.1" for t in e["tests"]]
     assert kl and all(t["verdict"] in attack.verdicts for t in kl if t["verdict"] != "passed"), kl
+    honest = _plain(graded, "honest_a")
+    assert sum(len(e["tests"]) for e in _plain(graded, student)["exercises"]) == sum(
+        len(e["tests"]) for e in honest["exercises"]), "tests went missing from the attacker's report"
     if attack.keyword:
         assert any(attack.keyword.lower() in t["message"].lower() for t in kl), [t["message"] for t in kl]
 
