@@ -11,12 +11,12 @@ Objects that cannot cross (a torch module, an optimiser) stay in the worker and 
 and a library together (autograd gradients, a spy on ``train_step``) are *probes*, run in the worker by
 name: ``probe(np_track, "autograd_grads", f, inputs, ("mu",))``.
 
-Whatever the worker did, the judge gets data or one of the exceptions below, never an object of the worker's.
+Whatever the worker did, the judge gets data or one of the exceptions of grader/outcomes.py, never an object of
+the worker's.
 """
 
 from __future__ import annotations
 
-import builtins
 import os
 import secrets
 import select
@@ -29,72 +29,13 @@ from pathlib import Path
 import pytest
 
 from .cgroups import WorkerCgroup
+from .outcomes import WorkerCrashed, WorkerFlooded, WorkerRetired, WorkerTimeout, as_exception, signal_name
 from .sandbox import Launch, Limits, launch
 from .worker import wire
 
 OUTPUT_KEEP = 4000  # characters of a test's printed output kept for its message
 IMPORT_TIME = 20.0  # seconds an import of a module of the graded code may take at least
 IMPORT_DEATHS = 2  # times importing a module may end the worker before calls into it are no longer tried
-
-
-# --- what can come back --------------------------------------------------------------------------------------
-class RemoteError(Exception):
-    """An exception raised by the graded code in the worker: its type's name, text and line."""
-
-    type_name = "Exception"
-    where = ""
-
-
-_REMOTE_CLASSES: dict[str, type] = {}
-
-
-def remote_exception(type_name: str, message: str, where: str = "") -> RemoteError:
-    """A RemoteError that is also an instance of the builtin exception of that name (TypeError, ...)."""
-    base = getattr(builtins, type_name, None)
-    if not (isinstance(base, type) and issubclass(base, Exception)) or issubclass(base, (NotImplementedError,)):
-        base = None
-    if type_name not in _REMOTE_CLASSES:
-        bases = (RemoteError, base) if base is not None and base is not Exception else (RemoteError,)
-        _REMOTE_CLASSES[type_name] = type(f"Remote{type_name}", bases, {"type_name": type_name})
-    err = _REMOTE_CLASSES[type_name](message)
-    err.where = where
-    return err
-
-
-class RemoteImportError(ImportError):
-    """A module of the graded code that is missing or does not import."""
-
-
-class RemoteExit(Exception):
-    """The graded code called sys.exit() (or exit())."""
-
-    where = ""
-
-
-class RemoteMemoryError(MemoryError):
-    where = ""
-
-
-class WorkerProblem(Exception):
-    """The worker itself stopped working: a time-out, a crash, an output flood. The verdict names it."""
-
-    verdict = "error"
-
-
-class WorkerTimeout(WorkerProblem):
-    verdict = "timeout"
-
-
-class WorkerCrashed(WorkerProblem):
-    pass
-
-
-class WorkerFlooded(WorkerProblem):
-    pass
-
-
-class WorkerRetired(WorkerProblem):
-    pass
 
 
 # --- a worker ------------------------------------------------------------------------------------------------
@@ -266,7 +207,7 @@ class Worker:
                 raise WorkerFlooded("your code printed (or wrote) more output than the grader keeps "
                                     f"({self.output_limit // 2**20} MB); remove the prints from your functions") from None
             code = self.proc.returncode if self.proc is not None else None
-            how = (f"killed by signal {-code} ({_signal_name(-code)})" if code is not None and code < 0
+            how = (f"killed by signal {-code} ({signal_name(-code)})" if code is not None and code < 0
                    else f"exit status {code}")
             raise WorkerCrashed(f"the worker process running your code ended during this test ({how}): your code "
                                 "ended Python (os._exit, a signal), crashed it, or went over the memory or CPU "
@@ -281,7 +222,7 @@ class Worker:
             self._died()
             raise WorkerCrashed("the worker sent a reply of the wrong form; your code wrote into the grader's channel")
         if "error" in reply:
-            raise _as_exception(reply["error"])
+            raise as_exception(reply["error"])
         return reply["ok"]
 
     def _died(self) -> None:
@@ -290,36 +231,6 @@ class Worker:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 pass
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return "unknown"
-
-
-def _as_exception(error) -> BaseException:
-    if not isinstance(error, dict):
-        return WorkerCrashed("the worker sent an error of the wrong form")
-    kind, message = str(error.get("kind")), str(error.get("message", ""))[:3000]
-    type_name, where = str(error.get("type", "Exception"))[:100], str(error.get("where", ""))[:300]
-    if kind == "not_implemented":
-        return NotImplementedError(message)
-    if kind == "import":
-        return RemoteImportError(message)
-    if kind == "fail":
-        return pytest.fail.Exception(message, pytrace=False)
-    if kind == "exit":
-        err = RemoteExit(message)
-    elif kind == "memory":
-        err = RemoteMemoryError(message)
-    else:
-        err = remote_exception(type_name, message, where)
-        if isinstance(err, OSError) and error.get("errno") is not None:
-            err.errno = error["errno"]
-    err.where = where
-    return err
 
 
 # --- proxies -------------------------------------------------------------------------------------------------

@@ -186,7 +186,7 @@ def _chain(exc: BaseException):
 
 def _special(exc: BaseException, exercise: Exercise) -> tuple[str, str] | None:
     """Verdicts of outcomes that are about how the code ran rather than what it computed."""
-    from .remote import RemoteExit, WorkerProblem
+    from .outcomes import RemoteExit, WorkerProblem
 
     text = str(exc)
     if isinstance(exc, WorkerProblem):
@@ -214,7 +214,7 @@ def verdict_of(excinfo, exercise: Exercise, target: Path, hidden: bool = False) 
     exception of the judge's own (a result it could not read) is named without any grader source, so that a
     hidden test's code never reaches the student.
     """
-    from .remote import RemoteError, RemoteImportError
+    from .outcomes import RemoteError, RemoteImportError
 
     if excinfo is None:
         return "passed", ""
