@@ -22,6 +22,7 @@ code runs in one worker process per track, in a bubblewrap sandbox when bwrap wo
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -104,6 +105,32 @@ def pytest_configure(config):
     config.stash[_STATE] = {"workers": workers, "started": time.monotonic(),
                             "seed_report": [] if config.getoption("--seed-report") else None}
     _configure_quiet(config)
+    _start_workers(workers, _tracks_asked_for(config))
+
+
+def _tracks_asked_for(config) -> set[str]:
+    """The tracks whose tests the command line can select: from the paths given and the exercise markers of ``-m``
+    (a guess made before collection, so that the workers import their libraries while the tests are collected)."""
+    tracks = set()
+    for arg in config.args or [str(GRADER_DIR)]:
+        path = Path(arg.split("::")[0]).resolve()
+        named = {t for t in ("numpy_ag", "pytorch") if t in path.parts}
+        inside = GRADER_DIR.is_relative_to(path) or path.is_relative_to(GRADER_DIR)
+        tracks |= named or ({"numpy_ag", "pytorch"} if inside else set())
+    words = set(re.findall(r"\w+", config.getoption("markexpr") or ""))
+    if words and words <= set(BY_MARKER) | {"or", "and"}:  # -m ex2_1 or ext1_1: just those exercises' tracks
+        tracks &= {BY_MARKER[w].track for w in words if w in BY_MARKER}
+    return tracks
+
+
+def _start_workers(workers, tracks) -> None:
+    for track in sorted(tracks):
+        worker = workers.get(track)
+        if not worker.alive():
+            try:
+                worker.start()
+            except Exception:  # noqa: BLE001 - the first test that needs it will start it and report the problem
+                pass
 
 
 
@@ -139,13 +166,11 @@ def pytest_collection_finish(session):
         board.add_test(item.nodeid, BY_MARKER[marker], hidden, item.get_closest_marker("core") is not None)
         tracks.add(BY_MARKER[marker].track)
     workers = session.config.stash[_STATE]["workers"]
-    for track in sorted(tracks):  # start them now: they import their libraries while the first tests run
-        worker = workers.get(track)
-        if not worker.alive():
-            try:
-                worker.start()
-            except Exception:  # noqa: BLE001 - the first test that needs it will start it and report the problem
-                pass
+    for track, worker in list(workers.workers.items()):
+        if track not in tracks:  # started for nothing: no test of its track was selected
+            worker.stop()
+            del workers.workers[track]
+    _start_workers(workers, tracks)
 
 
 # --- seeds -----------------------------------------------------------------------------------------------

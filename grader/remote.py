@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from . import forkserver
 from .cgroups import WorkerCgroup
 from .outcomes import WorkerCrashed, WorkerFlooded, WorkerRetired, WorkerTimeout, as_exception, signal_name
 from .sandbox import Launch, Limits, launch
@@ -66,11 +67,15 @@ class Worker:
         try:
             self.launch = launch(self.target, self.track, self.mode, self.limits, fds=(req_r, rep_w))
             self.sandboxed = self.launch.sandboxed
-            self.cgroup = WorkerCgroup.create(self.limits.memory_mb * 2**20, self.limits.nproc)
-            self.proc = subprocess.Popen(self.launch.argv, env=self.launch.env, cwd=self.launch.cwd,
-                                         stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
-                                         pass_fds=(req_r, rep_w), start_new_session=True, close_fds=True,
-                                         preexec_fn=self.cgroup.enter if self.cgroup else None)
+            if forkserver.wanted(self.mode):  # trusted code only: see grader/forkserver.py
+                self.cgroup = None
+                self.proc = forkserver.start(self.launch, req_r, rep_w, out_w)
+            else:
+                self.cgroup = WorkerCgroup.create(self.limits.memory_mb * 2**20, self.limits.nproc)
+                self.proc = subprocess.Popen(self.launch.argv, env=self.launch.env, cwd=self.launch.cwd,
+                                             stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
+                                             pass_fds=(req_r, rep_w), start_new_session=True, close_fds=True,
+                                             preexec_fn=self.cgroup.enter if self.cgroup else None)
         except BaseException:
             for fd in (req_r, req_w, rep_r, rep_w, out_r, out_w):
                 os.close(fd)
@@ -134,6 +139,11 @@ class Worker:
             os.killpg(proc.pid, signal.SIGKILL)  # bwrap and, with it, the worker's whole PID namespace
         except (ProcessLookupError, PermissionError):
             pass
+        if proc.poll() is None:  # not yet the leader of its own session (a forked worker just started)
+            try:
+                os.kill(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def stop(self) -> None:
         """End the worker and everything it started; wait for it."""

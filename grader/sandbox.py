@@ -67,6 +67,7 @@ class Launch:
     cwd: str
     sandboxed: bool
     cleanup: list = field(default_factory=list)
+    config: dict = field(default_factory=dict)  # the worker's CONFIG_JSON (see grader/worker/__main__.py)
 
 
 @functools.lru_cache(maxsize=None)
@@ -171,7 +172,7 @@ def launch(submission: Path, track: str, mode: str, limits: Limits, fds: tuple[i
         for key, value in env.items():
             argv += ["--setenv", key, value]
         argv += ["--", sys.executable, "-I", "-c", BOOT.format(path=MOUNT), json.dumps(config)]
-        return Launch(argv, env, "/", True)
+        return Launch(argv, env, "/", True, config=config)
     # A plain subprocess: the same worker and limits, no isolation.
     holder = Path(tempfile.mkdtemp(prefix="vaekit-worker-"))
     (holder / "vaekit_worker").symlink_to(WORKER_DIR, target_is_directory=True)
@@ -179,4 +180,4 @@ def launch(submission: Path, track: str, mode: str, limits: Limits, fds: tuple[i
               "limits": limits_config, "fds": list(fds)}
     env["HOME"] = env["TMPDIR"] = env["MPLCONFIGDIR"] = str(holder)
     argv = [sys.executable, "-I", "-c", BOOT.format(path=str(holder)), json.dumps(config)]
-    return Launch(argv, env, str(holder), False, cleanup=[holder])
+    return Launch(argv, env, str(holder), False, cleanup=[holder], config=config)

@@ -71,8 +71,12 @@ def _exercise_row(report: Path, exercise_id: str, output: str) -> dict:
 
 
 def _env() -> dict:
+    """The graders' environment. The planted copies are the kit's own code, so their workers need no sandbox
+    (tests/test_hostile_submissions.py tests the sandbox) and are forked from a server that imported NumPy,
+    autograd and torch once per judge (grader/forkserver.py), instead of importing them afresh for every copy."""
     env = {k: v for k, v in os.environ.items() if k not in ("VAEKIT_TARGET", "PYTEST_ADDOPTS")}
-    env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
+    env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1",
+               VAEKIT_SANDBOX="off", VAEKIT_WORKER_FORKSERVER="1")
     return env
 
 

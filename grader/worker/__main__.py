@@ -56,6 +56,13 @@ def drop_privileges(uid, gid, nproc) -> None:
 
 def main() -> int:
     config = json.loads(sys.argv[1])
+    request_fd, reply_fd = config.get("fds", (REQUEST_FD, REPLY_FD))
+    run(config, request_fd, reply_fd)
+    return 0
+
+
+def run(config: dict, request_fd: int, reply_fd: int) -> None:
+    """Limits, user, libraries, then answer the judge's requests on ``request_fd`` / ``reply_fd`` until it hangs up."""
     limits = config.get("limits", {})
     apply_limits(limits)
     drop_privileges(config.get("uid"), config.get("gid"), limits.get("nproc"))
@@ -75,9 +82,7 @@ def main() -> int:
     from .loader import Track
     from .serve import Server
 
-    request_fd, reply_fd = config.get("fds", (REQUEST_FD, REPLY_FD))
     Server(Track(config["submission"], config["track"]), request_fd, reply_fd).run()
-    return 0
 
 
 if __name__ == "__main__":
