@@ -2,7 +2,7 @@
 
 A worker's start is mostly the import of its libraries (torch alone takes one to two seconds). Grading one
 submission pays it once per track, which is fine; grading hundreds of copies of the kit's own reference code with
-one planted bug each (``tests/test_mutants.py``) would pay it hundreds of times. With the environment variable
+one planted bug each (the planted-bug tests of the kit) would pay it hundreds of times. With the environment variable
 ``VAEKIT_WORKER_FORKSERVER=1`` *and* ``--sandbox off``, the judge starts its workers through Python's
 ``multiprocessing`` fork server instead: one process per judge imports NumPy, autograd and torch, and forks a
 worker from itself for every submission. The forked worker is the same code with the same limits, environment and

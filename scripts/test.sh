@@ -9,4 +9,6 @@ if [ ! -d tests ]; then
   exec bash scripts/grade.sh "$@"
 fi
 bash scripts/setup.sh --test || exit 1
-exec .venv/bin/python -m pytest "$@"
+# One process per core (pytest-xdist); each test file runs whole in one of them, so that a module's fixtures are
+# made once. Pass -n 0 to run everything in this process.
+exec .venv/bin/python -m pytest -n auto --dist loadfile "$@"

@@ -1,12 +1,13 @@
-"""The built site typesets every formula: each page is opened in headless Chromium, and its DOM (after MathJax
+"""The built site typesets every formula: each page is opened in headless Chromium (driven by Playwright), and its DOM (after MathJax
 finished, waited for with ``MathJax.Hub.Queue``) must hold a MathJax rendering for every formula, no MathJax
 error and no raw TeX in the visible text, no displayed equation wider than the text column of a 1280-pixel-wide
 window, and, at 1280 and at 390 pixels, no element wider than the window outside a scroll container (a long
 displayed equation scrolls inside its own box).
 
 Screenshots of every page are saved to build/docs-screenshots/ (or $VAEKIT_SCREENSHOTS) for a person to look at:
-``<page>.png`` is the whole page in a window 12,000 pixels high and ``<page>-<n>.png`` its non-blank
-1,600-pixel slices. Needs Debian's ``chromium`` (/usr/bin/chromium); skipped with a message where it is missing.
+``<page>.png`` is the whole page at 1280 pixels wide and ``<page>-<n>.png`` its non-blank 1,600-pixel slices
+(``phone-<page>.png`` the same at 390). Needs Debian's ``chromium`` (/usr/bin/chromium) and the Python package
+playwright; skipped with a message where either is missing.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ import json
 import http.server
 import os
 import re
-import subprocess
-import tempfile
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
@@ -34,13 +33,7 @@ pytestmark = pytest.mark.skipif(
 
 WIDTH = 1280
 PHONE = 390  # the width of a phone in portrait (CSS pixels)
-SHOT_HEIGHT = 12_000
 SLICE = 1_600
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-    "--run-all-compositor-stages-before-draw", "--virtual-time-budget=10000",
-]
 # Injected into every page the test server sends. Once MathJax has typeset the page (its startup is over and
 # everything queued before this check has run), mark each displayed equation that is wider than its box, list the
 # elements that stick out of the window, and mark the body as checked (so a page whose scripts never ran, or whose
@@ -218,27 +211,17 @@ def screenshot_dir():
     return path
 
 
-def chromium(*args: str) -> subprocess.CompletedProcess:
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        return subprocess.run(
-            [str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", *args],
-            capture_output=True, text=True, timeout=120,
-        )
-
-
 PAGES = [rel(p) for p in pages()]
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_formula_is_typeset(server, screenshot_dir, page):
+def test_every_formula_is_typeset(server, screenshot_dir, desktop, page):
     base, site = server
     url = base + url_of(page)
     built = (site / url_of(page).strip("/") / "index.html").read_text(encoding="utf-8")
     n_source = len(re.findall(r'class="arithmatex"', built))
 
-    done = chromium(f"--window-size={WIDTH},1000", "--dump-dom", url)
-    assert done.returncode == 0, f"chromium failed on {url}:\n{done.stderr[-2000:]}"
-    dom = parse_dom(done.stdout)
+    dom = _open(desktop, url)
     assert dom.probe_done, f"{page}: the page's scripts or MathJax did not run to the end (no data-probe mark in the DOM)"
     assert not dom.mathjax_missing, f"{page}: MathJax was not loaded (is assets/vendor/mathjax/MathJax.js in the site?)"
     assert len(dom.formulas) == n_source, f"{page}: {n_source} formulas in the HTML, {len(dom.formulas)} in the DOM"
@@ -255,10 +238,8 @@ def test_every_formula_is_typeset(server, screenshot_dir, page):
     assert not dom.wide, f"{page}: elements wider than the {WIDTH} px window outside a scroll container: {dom.wide}"
     assert not dom.images.get("broken"), f"{page}: images that did not load: {dom.images['broken']}"
 
-    name = page[: -len(".md")].replace("/", "-")
-    shot = screenshot_dir / f"{name}.png"
-    taken = chromium(f"--window-size={WIDTH},{SHOT_HEIGHT}", f"--screenshot={shot}", url)
-    assert taken.returncode == 0 and shot.is_file(), f"no screenshot of {url}:\n{taken.stderr[-2000:]}"
+    shot = screenshot_dir / (page[: -len(".md")].replace("/", "-") + ".png")
+    desktop.screenshot(path=str(shot), full_page=True)
     _slice(shot)
 
 
@@ -288,18 +269,30 @@ def test_the_theory_pages_have_maths(server):
 
 
 @pytest.fixture(scope="module")
-def phone():
-    """A Playwright page with a 390 x 844 viewport in Debian's Chromium (Chromium's own --window-size cannot go
-    below 500 px). Skipped where the Python package playwright is missing (``pip install -e .[docs]``)."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright: pip install -e '.[docs]'")
+def browser():
+    """Debian's Chromium, driven by Playwright: one browser for every page of the module. Skipped where the
+    Python package playwright is missing (``pip install -e .[test]``)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright: pip install -e '.[test]'")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars"])
         try:
-            yield browser.new_page(viewport={"width": PHONE, "height": 844})
+            yield chromium
         finally:
-            browser.close()
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def desktop(browser):
+    """A page with a 1280 x 1000 viewport."""
+    return browser.new_page(viewport={"width": WIDTH, "height": 1000})
+
+
+@pytest.fixture(scope="module")
+def phone(browser):
+    """A page with a 390 x 844 viewport (Chromium's own --window-size cannot go below 500 px)."""
+    return browser.new_page(viewport={"width": PHONE, "height": 844})
 
 
 def _open(page_obj, url: str) -> PageDom:
