@@ -23,6 +23,7 @@ from ..threads import set_threads
 from .config import TrainConfig
 from .figures import in_chunks
 from .loop import EVAL_BATCH_SIZE, TrainError
+from .memory import keep_freed_memory
 
 DTYPE = np.float32
 IWAE_BATCH_ELEMENTS = 8000  # images per pass of the IWAE estimate: this / K
@@ -37,6 +38,7 @@ class Trainer:
         self.config = config
         set_threads(config.threads)
         install_autograd_fixes()  # float32 stays float32 through autograd's backward pass (2x faster)
+        keep_freed_memory()  # Adam's temporaries reuse the same pages every step (see memory.py)
         code = Track(config.code, "numpy_ag")
         self.networks, self.train, self.cb = code.networks, code.train, code.continuous_bernoulli
         self.optim = code.optim

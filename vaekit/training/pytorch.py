@@ -20,6 +20,7 @@ from ..threads import set_threads
 from .config import TrainConfig
 from .figures import in_chunks
 from .loop import EVAL_BATCH_SIZE, TrainError
+from .memory import keep_freed_memory
 
 # Images per forward pass of the IWAE estimate: K * IWAE_BATCH_ELEMENTS / K images of K samples each.
 IWAE_BATCH_ELEMENTS = 8000
@@ -38,6 +39,7 @@ class Trainer:
             raise TrainError("--device cuda: no CUDA device is available to PyTorch here; use --device cpu")
         self.device = torch.device(config.device)
         set_threads(config.threads)
+        keep_freed_memory()
         code = Track(config.code, "pytorch")
         self.networks, self.train, self.cb = code.networks, code.train, code.continuous_bernoulli
         with torch.random.fork_rng(devices=[]):  # seeds the initial weights without touching the global RNG
@@ -46,7 +48,8 @@ class Trainer:
         self.model = model.to(device=self.device, dtype=DTYPE)
         if config.eta_clip > 0:
             self.model.decoder.register_forward_hook(clamp_logits_hook(eta_clip_logit(config.eta_clip)))
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.adam_fused = fused_adam_available(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr, fused=self.adam_fused or None)
         self.generator = torch.Generator().manual_seed(config.seed)
 
     def train_epoch(self, x: np.ndarray, progress: bool = False) -> float:
@@ -108,8 +111,13 @@ class Trainer:
         except (RuntimeError, ValueError, KeyError) as err:
             first_line = str(err).strip().splitlines()[0]
             raise TrainError(f"{path} does not fit this model: {first_line}") from err
-        for group in self.optimizer.param_groups:  # the step size is this run's --lr
+        for group in self.optimizer.param_groups:  # the step size is this run's --lr, the kernel this torch's
             group["lr"] = self.config.lr
+            group["fused"], group["foreach"] = self.adam_fused or None, None
+        if self.adam_fused:  # the fused kernel keeps Adam's step count as a float32 tensor beside the parameter
+            for param, state in self.optimizer.state.items():
+                if "step" in state:
+                    state["step"] = torch.as_tensor(state["step"], dtype=torch.float32, device=param.device)
         self.generator.set_state(ckpt["generator"])
         return int(ckpt["epoch"])
 
@@ -128,6 +136,27 @@ class Trainer:
 
     def _tensor(self, a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(a)).to(device=self.device, dtype=DTYPE)
+
+
+def fused_adam_available(device: torch.device) -> bool:
+    r"""Whether this torch has the fused Adam kernel for ``device`` (CPU: torch >= 2.4).
+
+    The fused kernel does Adam's update of a parameter tensor in one pass,
+
+    .. math::
+        m \leftarrow \beta_1 m + (1-\beta_1) g,\quad v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
+        \theta \leftarrow \theta - \alpha\,\frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon},
+
+    where the default implementation makes about ten passes over the 648,024 parameters of 784-400-20 (a fifth
+    of a training step's time). Same update, same float32; the last bit of a result can differ by rounding.
+    """
+    try:
+        probe = torch.zeros(1, device=device, requires_grad=True)
+        probe.grad = torch.zeros_like(probe)
+        torch.optim.Adam([probe], fused=True).step()
+    except (RuntimeError, ValueError, TypeError):
+        return False
+    return True
 
 
 def clamp_logits_hook(bound: float):
