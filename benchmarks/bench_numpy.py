@@ -22,7 +22,7 @@ def main() -> None:
     import numpy as np
     from autograd.misc import flatten
 
-    from vaekit.submission import Track
+    from vaekit.codefolder import Track
     from vaekit.threads import set_threads
 
     x, source = benchlib.training_images(args.data_root, args.seed)

@@ -222,7 +222,7 @@ def main() -> None:
 
     from vaekit.data import load_mnist
     from vaekit.io import save_json
-    from vaekit.submission import Track
+    from vaekit.codefolder import Track
     from vaekit.threads import set_threads
 
     x_np, source = benchlib.training_images(args.data_root, args.seed)

@@ -29,7 +29,7 @@ def main() -> None:
     import numpy as np
     import torch
 
-    from vaekit.submission import Track
+    from vaekit.codefolder import Track
     from vaekit.threads import set_threads
 
     x_np, source = benchlib.training_images(args.data_root, args.seed)

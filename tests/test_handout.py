@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from vaekit.grading.handout import build_handout, solution_leaks, solution_windows
+from vaekit.handout import build_handout, solution_leaks, solution_windows
 from vaekit.stubs import expected_stubs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,8 +116,9 @@ INSTRUCTOR_FILES = {
     "vaekit/commands/stubs.py": "the same, its command line",
     "scripts/make_results.py": "re-creates the Results page from the reference solutions",
     "scripts/make_theory_figures.py": "re-creates the theory figures with the reference solutions",
-    "vaekit/submission.py": "loads a code folder, the solutions among them, for the grader and vaekit train",
-    "vaekit/training/config.py": "the same names as vaekit/submission.py for --code",
+    "vaekit/codefolder.py": "loads a code folder, the solutions among them, for the grader and vaekit train",
+    "vaekit/training/config.py": "the same names as vaekit/codefolder.py for --code",
+    "vaekit/handout.py": "builds this handout from the instructors' copy, and says what it leaves out",
     "vaekit/training/loop.py": "tells an instructor's run of unfinished code to try --code solutions",
     "grader/conftest.py": "the grader's options, which instructors use with --target solutions",
     "grader/cases.py": "documents how the frozen data were made from the solutions",
