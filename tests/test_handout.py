@@ -64,6 +64,22 @@ def test_no_file_of_the_handout_contains_solution_code(handout):
     assert not [p for p in handout.rglob("*") if "solutions" in p.parts]
 
 
+def test_the_handout_reads_the_registry_frozen_at_build_time(handout):
+    # No solutions in the handout: its registry is the table the builder froze, equal to ours; exercises/ (what a
+    # student edits and hands in) plays no part in it.
+    from dataclasses import asdict
+
+    from vaekit.registry import from_solutions
+
+    script = ("import json; from dataclasses import asdict; from vaekit.registry import EXERCISES, USES; "
+              "print(json.dumps([[asdict(e) for e in EXERCISES.values()], USES]))")
+    shown = _run([sys.executable, "-c", script], handout)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    exercises, uses = from_solutions()
+    assert json.loads(shown.stdout) == json.loads(json.dumps([[asdict(e) for e in exercises.values()], uses]))
+    assert not (ROOT / "vaekit" / "registry.json").exists(), "the frozen table belongs in built kits only"
+
+
 def test_a_planted_solution_region_would_be_found(handout, tmp_path):
     # The leak check is not vacuous: a stub with the KL solution's line in it is reported.
     copy = tmp_path / "copy"

@@ -34,34 +34,19 @@ class RegionError(ValueError):
 
 @dataclass(frozen=True)
 class Region:
-    """One ``# BEGIN SOLUTION`` ... ``# END SOLUTION`` region of a solution file.
+    """One ``# BEGIN SOLUTION`` ... ``# END SOLUTION`` region of a solution file."""
 
-    Attributes:
-        file: the path of the solution file, as given to :func:`parse` (for messages).
-        begin, end: 1-based line numbers of the BEGIN and END lines.
-        id: the exercise ID, e.g. ``"5.1"`` or ``"T5.1"``.
-        indent: the indentation of the BEGIN line.
-        enclosing: the function around the region, ``"elbo"`` or ``"Encoder.forward"`` for a method.
-        name: the module-level function or class around the region, ``"elbo"`` or ``"Encoder"``.
-        title, points, uses: the declaration, on the one region of an exercise that carries it (else None, None, ()).
-        body: the lines between BEGIN and END.
-    """
-
-    file: str
-    begin: int
+    file: str  # the solution file, as given to parse (for messages)
+    begin: int  # 1-based line numbers of the BEGIN and END lines
     end: int
-    id: str
-    indent: str
-    enclosing: str
-    name: str
-    title: str | None
+    id: str  # the exercise ID, "5.1" or "T5.1"
+    indent: str  # of the BEGIN line
+    enclosing: str  # the function around the region: "elbo", or "Encoder.forward" for a method
+    name: str  # the module-level function or class around it: "elbo", "Encoder"
+    title: str | None  # the declaration, on the one region of an exercise that carries it, else None, None, ()
     points: float | None
     uses: tuple[str, ...]
-    body: tuple[str, ...]
-
-    @property
-    def declares(self) -> bool:
-        return self.title is not None
+    body: tuple[str, ...]  # the lines between BEGIN and END
 
 
 def header(ex_id: str, title: str, points: float, uses: tuple[str, ...] = ()) -> str:

@@ -85,7 +85,7 @@ def from_regions(regions: list[Region], pages: dict[str, str]) -> tuple[dict[str
     for ex_id in sorted(by_id, key=_order):
         regs = by_id[ex_id]
         where = ", ".join(f"{r.file}:{r.begin}" for r in regs)
-        declaring = [r for r in regs if r.declares]
+        declaring = [r for r in regs if r.title is not None]
         if len(declaring) != 1:
             raise RegionError(f"{where}: exactly one region of Exercise {ex_id} must declare it as "
                               f"'{ex_id}: <title> (<N> points)', {len(declaring)} do")
@@ -104,7 +104,7 @@ def from_regions(regions: list[Region], pages: dict[str, str]) -> tuple[dict[str
         if decl.uses:
             uses[ex_id] = decl.uses
     for ex_id, used in uses.items():
-        decl = next(r for r in by_id[ex_id] if r.declares)
+        decl = next(r for r in by_id[ex_id] if r.title is not None)
         bad = [u for u in used if u not in exercises or u == ex_id or exercises[u].track != exercises[ex_id].track]
         if bad:
             raise RegionError(f"{decl.file}:{decl.begin}: Exercise {ex_id} uses {', '.join(bad)}: not another "
