@@ -117,12 +117,12 @@ def test_a_well_formed_set_of_regions_gives_its_exercises():
 
 
 @pytest.mark.parametrize("files, message", [
-    ({"solutions/numpy_ag/m.py": _region("1.1")}, r"solutions/numpy_ag/m.py:2: exactly one region of Exercise 1\.1 "
-                                                    r"must declare it .*, 0 do"),
+    ({"solutions/numpy_ag/m.py": _region("1.1")}, r"solutions/numpy_ag/m.py:2: Exercise 1\.1 needs exactly one "
+                                                    r"region declaring it.*; 0 declare it, in 1 file"),
     ({"solutions/numpy_ag/m.py": _region("1.1: A (2 points)") + _region("1.1: A (2 points)", "g")},
-     r"m.py:2, solutions/numpy_ag/m.py:6: exactly one region .*, 2 do"),
+     r"m.py:2, solutions/numpy_ag/m.py:6: Exercise 1\.1 needs .*; 2 declare it, in 1 file"),
     ({"solutions/numpy_ag/m.py": _region("1.1: A (2 points)"), "solutions/numpy_ag/n.py": _region("1.1", "g")},
-     r"lie in 2 files"),
+     r"m.py:2, solutions/numpy_ag/n.py:2: .*; 1 declare it, in 2 file"),
     ({"solutions/pytorch/m.py": _region("1.1: A (2 points)")}, r"m.py:2: Exercise 1\.1 lies in pytorch/"),
     ({"solutions/numpy_ag/m.py": _region("1.1: A (2 points; uses 9.9)")}, r"m.py:2: Exercise 1\.1 uses 9\.9"),
     ({"solutions/numpy_ag/m.py": _region("1.1: A (2 points; uses 1.1)")}, r"uses 1\.1: not another exercise"),

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .io import write_text
@@ -81,34 +81,29 @@ def from_regions(regions: list[Region], pages: dict[str, str]) -> tuple[dict[str
     by_id: dict[str, list[Region]] = {}
     for r in regions:
         by_id.setdefault(r.id, []).append(r)
-    exercises, uses = {}, {}
+    exercises, uses, where = {}, {}, {}
     for ex_id in sorted(by_id, key=_order):
         regs = by_id[ex_id]
-        where = ", ".join(f"{r.file}:{r.begin}" for r in regs)
         declaring = [r for r in regs if r.title is not None]
-        if len(declaring) != 1:
-            raise RegionError(f"{where}: exactly one region of Exercise {ex_id} must declare it as "
-                              f"'{ex_id}: <title> (<N> points)', {len(declaring)} do")
-        files = {r.file for r in regs}
-        if len(files) != 1:
-            raise RegionError(f"{where}: the regions of Exercise {ex_id} lie in {len(files)} files; an exercise "
-                              "lives in one module")
-        track, module = Path(regs[0].file).parent.name, Path(regs[0].file).stem
-        if track not in TRACKS or (track == "pytorch") != ex_id.startswith("T"):
-            raise RegionError(f"{declaring[0].file}:{declaring[0].begin}: Exercise {ex_id} lies in {track}/; IDs "
-                              "of numpy_ag/ look like 5.1, those of pytorch/ like T5.1")
+        if len(declaring) != 1 or len({r.file for r in regs}) != 1:
+            raise RegionError(", ".join(f"{r.file}:{r.begin}" for r in regs) + f": Exercise {ex_id} needs exactly one "
+                              f"region declaring it, '{ex_id}: <title> (<N> points)', and all its regions in one "
+                              f"file; {len(declaring)} declare it, in {len({r.file for r in regs})} file(s)")
         decl = declaring[0]
-        names = tuple(dict.fromkeys(r.name for r in regs))
-        marker = "ex" + ex_id.lower().replace(".", "_")
-        exercises[ex_id] = Exercise(ex_id, decl.title, decl.points, track, module, names, pages.get(marker, ""))
+        where[ex_id] = f"{decl.file}:{decl.begin}"
+        track, module = Path(decl.file).parent.name, Path(decl.file).stem
+        if track not in TRACKS or (track == "pytorch") != ex_id.startswith("T"):
+            raise RegionError(f"{where[ex_id]}: Exercise {ex_id} lies in {track}/; IDs of numpy_ag/ look like 5.1, "
+                              "those of pytorch/ like T5.1")
+        ex = Exercise(ex_id, decl.title, decl.points, track, module, tuple(dict.fromkeys(r.name for r in regs)))
+        exercises[ex_id] = replace(ex, page=pages.get(ex.marker, ""))
         if decl.uses:
             uses[ex_id] = decl.uses
     for ex_id, used in uses.items():
-        decl = next(r for r in by_id[ex_id] if r.title is not None)
         bad = [u for u in used if u not in exercises or u == ex_id or exercises[u].track != exercises[ex_id].track]
         if bad:
-            raise RegionError(f"{decl.file}:{decl.begin}: Exercise {ex_id} uses {', '.join(bad)}: not another "
-                              "exercise of its track")
+            raise RegionError(f"{where[ex_id]}: Exercise {ex_id} uses {', '.join(bad)}: not another exercise of its "
+                              "track")
     return exercises, uses
 
 
