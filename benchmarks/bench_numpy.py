@@ -22,7 +22,7 @@ def main() -> None:
     import numpy as np
     from autograd.misc import flatten
 
-    from vaekit.submission import Track
+    from vaekit.codefolder import Track
     from vaekit.threads import set_threads
 
     x, source = benchlib.training_images(args.data_root, args.seed)
@@ -48,17 +48,8 @@ def main() -> None:
         benchlib.report(f"train_epoch ({code.target.name}/numpy_ag)", rates[1:] or rates, TARGET)
         print(f"   parameters and Adam state: {', '.join(dtypes)}; last loss {loss:.1f} nats/image")
 
-        products = [(rng.random(a, dtype=np.float32), rng.random(b, dtype=np.float32), ta, tb)
-                    for a, b, ta, tb in benchlib.matmul_shapes()]
-        floor = []
-        for _ in range(5):
-            n = 200
-            t0 = time.perf_counter()
-            for _ in range(n):
-                for a, b, ta, tb in products:
-                    (a.T if ta else a) @ (b.T if tb else b)
-            floor.append(n * benchlib.BATCH_SIZE / (time.perf_counter() - t0))
-        benchlib.report(f"matrix products only ({len(products)} per step)", floor)
+        floor = benchlib.matmul_floor("numpy", args.seed)
+        benchlib.report(f"matrix products only ({len(benchlib.matmul_shapes())} per step)", floor)
 
 
 if __name__ == "__main__":

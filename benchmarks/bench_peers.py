@@ -84,35 +84,6 @@ def train_baseline_epoch(torch, model, optimizer, loss_function, x, generator, b
     return total / len(x)
 
 
-def kit_vae_with(torch, code_torch, layers: list):
-    """A kit ``VAE`` (784-400-20) whose Linear layers get the given (weight (out, in), bias) pairs, in the order
-    encoder hidden, to_mu, to_log_var, decoder hidden, to_logits."""
-    model = code_torch.networks.VAE(benchlib.X_DIM, benchlib.HIDDEN, benchlib.Z_DIM)
-    targets = [model.encoder.hidden[0], model.encoder.to_mu, model.encoder.to_log_var, model.decoder.hidden[0],
-               model.decoder.to_logits]
-    with torch.no_grad():
-        for linear, (weight, bias) in zip(targets, layers):
-            linear.weight.copy_(torch.as_tensor(weight, dtype=torch.float32))
-            linear.bias.copy_(torch.as_tensor(bias, dtype=torch.float32))
-    return model
-
-
-def matmul_floor(torch, seed: int, repeats: int = 5, n: int = 200) -> list[float]:
-    """Images/s of the bare matrix products of one training step (benchlib.matmul_shapes), in torch."""
-    gen = torch.Generator().manual_seed(seed)
-    products = [(torch.rand(a, generator=gen), torch.rand(b, generator=gen), ta, tb)
-                for a, b, ta, tb in benchlib.matmul_shapes()]
-    rates = []
-    with torch.no_grad():
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            for _ in range(n):
-                for a, b, ta, tb in products:
-                    (a.T if ta else a) @ (b.T if tb else b)
-            rates.append(n * benchlib.BATCH_SIZE / (time.perf_counter() - t0))
-    return rates
-
-
 def interleaved_epochs(run_epoch: dict, n_images: int, epochs: int) -> dict:
     """Images/s of each of ``epochs`` epochs of every trainer, the trainers taking turns epoch by epoch, so that
     other work on the machine slows them alike: ``{name: [images/s of epoch 1, 2, ...]}``."""
@@ -134,6 +105,7 @@ def compare(torch, np, code_torch, code_numpy, x_np, x_test, epochs: int, seed: 
     from autograd.misc import flatten
 
     from vaekit.autograd_fixes import install_autograd_fixes
+    from vaekit.numpy_to_torch import load_numpy_params
 
     install_autograd_fixes()  # as vaekit train does: float32 gradients stay float32
     x, batch = torch.from_numpy(x_np), benchlib.BATCH_SIZE
@@ -169,16 +141,18 @@ def compare(torch, np, code_torch, code_numpy, x_np, x_test, epochs: int, seed: 
                                                          baseline_generator, batch)
 
     rates = interleaved_epochs(run_epoch, len(x), epochs)
-    rates["matmul-floor"] = matmul_floor(torch, seed)
-    enc, dec = state["params"]["encoder"], state["params"]["decoder"]
+    rates["matmul-floor"] = benchlib.matmul_floor("torch", seed)
+
+    def numpy_layer(fc):  # an nn.Linear as the NumPy track's (W of shape (fan_in, fan_out), b)
+        return fc.weight.detach().numpy().T, fc.bias.detach().numpy()
+
+    baseline_params = {"encoder": {"hidden": [numpy_layer(baseline.fc1)], "to_mu": numpy_layer(baseline.fc21),
+                                   "to_log_var": numpy_layer(baseline.fc22)},
+                       "decoder": {"hidden": [numpy_layer(baseline.fc3)], "to_logits": numpy_layer(baseline.fc4)}}
     trained = {  # name -> kit VAE with the trained weights, for the common evaluation
         "kit-pytorch": model,
-        "kit-numpy": kit_vae_with(torch, code_torch, [
-            (np.asarray(W).T, np.asarray(b)) for W, b in
-            (enc["hidden"][0], enc["to_mu"], enc["to_log_var"], dec["hidden"][0], dec["to_logits"])]),
-        "baseline": kit_vae_with(torch, code_torch, [
-            (m.weight.detach(), m.bias.detach()) for m in (baseline.fc1, baseline.fc21, baseline.fc22, baseline.fc3,
-                                                           baseline.fc4)]),
+        **{name: load_numpy_params(code_torch.networks.VAE(benchlib.X_DIM, benchlib.HIDDEN, benchlib.Z_DIM), params)
+           for name, params in (("kit-numpy", state["params"]), ("baseline", baseline_params))},
     }
     steady = {name: statistics.median(r[1:] if name != "matmul-floor" else r) for name, r in rates.items()}
     elbo = {}
@@ -222,7 +196,7 @@ def main() -> None:
 
     from vaekit.data import load_mnist
     from vaekit.io import save_json
-    from vaekit.submission import Track
+    from vaekit.codefolder import Track
     from vaekit.threads import set_threads
 
     x_np, source = benchlib.training_images(args.data_root, args.seed)

@@ -29,7 +29,7 @@ def main() -> None:
     import numpy as np
     import torch
 
-    from vaekit.submission import Track
+    from vaekit.codefolder import Track
     from vaekit.threads import set_threads
 
     x_np, source = benchlib.training_images(args.data_root, args.seed)
@@ -58,19 +58,8 @@ def main() -> None:
         benchlib.report(f"train_epoch ({code.target.name}/pytorch)", rates[1:] or rates, TARGET)
         speed[threads] = sorted(rates[1:] or rates)[len(rates[1:] or rates) // 2]
 
-        gen = torch.Generator().manual_seed(args.seed)
-        products = [(torch.rand(a, generator=gen), torch.rand(b, generator=gen), ta, tb)
-                    for a, b, ta, tb in benchlib.matmul_shapes()]
-        floor = []
-        with torch.no_grad():
-            for _ in range(5):
-                n = 200
-                t0 = time.perf_counter()
-                for _ in range(n):
-                    for a, b, ta, tb in products:
-                        (a.T if ta else a) @ (b.T if tb else b)
-                floor.append(n * benchlib.BATCH_SIZE / (time.perf_counter() - t0))
-        benchlib.report(f"matrix products only ({len(products)} per step)", floor)
+        floor = benchlib.matmul_floor("torch", args.seed)
+        benchlib.report(f"matrix products only ({len(benchlib.matmul_shapes())} per step)", floor)
 
     if not args.data_root:
         print("   (no --data-root: skipping the test ELBO and the IWAE estimate)")

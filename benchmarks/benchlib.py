@@ -7,6 +7,7 @@ import os
 import platform
 import statistics
 import sys
+import time
 from pathlib import Path
 
 # The benchmarks measure the model of the course: 784-400-20, batches of 128, float32.
@@ -87,3 +88,31 @@ def matmul_shapes() -> list[tuple[tuple[int, int], tuple[int, int], bool, bool]]
         ((B, H), (Z, H), False, True), ((B, H), (B, Z), True, False), ((B, H), (B, Z), True, False),
         ((B, Z), (H, Z), False, True), ((B, Z), (H, Z), False, True), ((B, D), (B, H), True, False),
     ]
+
+
+def matmul_floor(library: str, seed: int, repeats: int = 5, n: int = 200) -> list[float]:
+    """Images/s of the bare matrix products of one training step (:func:`matmul_shapes`), float32, in
+    ``library`` (``"numpy"`` or ``"torch"``): ``repeats`` measurements of ``n`` steps each. No code doing these
+    products can train faster: the floor the benchmarks compare with."""
+    if library == "numpy":
+        import numpy as np
+
+        rng = np.random.default_rng(seed)
+        products = [(rng.random(a, dtype=np.float32), rng.random(b, dtype=np.float32), ta, tb)
+                    for a, b, ta, tb in matmul_shapes()]
+    elif library == "torch":
+        import torch
+
+        gen = torch.Generator().manual_seed(seed)
+        products = [(torch.rand(a, generator=gen), torch.rand(b, generator=gen), ta, tb)
+                    for a, b, ta, tb in matmul_shapes()]
+    else:
+        raise ValueError(f"library must be 'numpy' or 'torch', got {library!r}")
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            for a, b, ta, tb in products:
+                (a.T if ta else a) @ (b.T if tb else b)
+        rates.append(n * BATCH_SIZE / (time.perf_counter() - t0))
+    return rates

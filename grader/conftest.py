@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vaekit.exercises import BY_MARKER, EXERCISES
-from vaekit.submission import SubmissionError, resolve_target
+from vaekit.registry import BY_MARKER, EXERCISES
+from vaekit.codefolder import SubmissionError, resolve_target
 
 from grader import seeds
 from grader.remote import RemoteTrack, Workers

@@ -54,7 +54,7 @@ class Reference:
 
 def generate(solutions="solutions", seed: int = SEED) -> dict[str, np.ndarray]:
     """Run every case with the reference NumPy track and return the flat ``{"<case>:in:<k>": array}`` dict."""
-    from vaekit.submission import Track
+    from vaekit.codefolder import Track
 
     track = Track(solutions, "numpy_ag")
     data: dict[str, np.ndarray] = {}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from vaekit.exercises import EXERCISES, USES, Exercise
+from vaekit.registry import EXERCISES, USES, Exercise
 
 VERDICTS = ("passed", "failed", "error", "timeout", "not attempted")
 MESSAGE_LIMIT = 3000  # characters of one test's message kept in reports

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from vaekit.exercises import EXERCISES
+from vaekit.registry import EXERCISES
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-VAEKIT_LEAVES = {"vaekit.exercises", "vaekit.stubs", "vaekit.submission", "vaekit.io", "vaekit.gradient_variance"}
+VAEKIT_LEAVES = {"vaekit.registry", "vaekit.regions", "vaekit.paths", "vaekit.codefolder", "vaekit.io",
+                 "vaekit.gradient_variance"}
 LIBRARIES = {"numpy", "autograd", "torch", "__future__"}
 
 

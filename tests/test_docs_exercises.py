@@ -1,4 +1,5 @@
-"""Every exercise of the registry (vaekit/exercises.py) has its section on the docs page the registry names.
+"""Every exercise of the registry (vaekit/registry.py, read from the solution region headers) has its section on
+the docs page the registry names (the page of docs/exercises/ that holds its anchor, else its track's page).
 
 The section's heading is ``Exercise <id> — <title> {#<marker>}`` (the anchor the stubs, the grader and the score
 table link to), its summary line names the functions, points and marker of the registry, and it shows the
@@ -12,7 +13,7 @@ import re
 import pytest
 
 from tests.docs_support import DOCS, ROOT
-from vaekit.exercises import EXERCISES
+from vaekit.registry import EXERCISES
 
 HEADING = re.compile(r"^(?P<level>#{2,4}) Exercise (?P<id>\S+) — (?P<title>.+?) \{#(?P<anchor>[\w-]+)\}\s*$", re.M)
 
@@ -44,7 +45,7 @@ EXERCISE_PAGES = sorted({_page_of(ex) for ex in EXERCISES.values()})
 
 def test_the_registry_points_to_existing_pages():
     for page in EXERCISE_PAGES:
-        assert (DOCS / page).is_file(), f"vaekit/exercises.py names docs/{page}, which does not exist"
+        assert (DOCS / page).is_file(), f"the registry names docs/{page}, which does not exist"
 
 
 @pytest.mark.parametrize("ex_id", list(EXERCISES))

@@ -36,7 +36,7 @@ from tests.docs_support import (
     rel,
     shell_commands,
 )
-from vaekit.exercises import BY_MARKER
+from vaekit.registry import BY_MARKER
 
 LANGUAGES = {"python", "bash", "text"}
 MAX_SKIPPED = 3
@@ -199,7 +199,7 @@ def _check_pytest(args: list[str], command: str, grader_help: str) -> None:
             expression = rest.pop(0)
             markers = [w for w in re.findall(r"[A-Za-z_]\w*", expression) if w not in {"and", "or", "not"}]
             for marker in markers:
-                assert marker in BY_MARKER, f"{command}: {marker} is no exercise marker of vaekit/exercises.py"
+                assert marker in BY_MARKER, f"{command}: {marker} is no exercise marker of the registry (vaekit/registry.py)"
                 assert GRADER_TESTS.get(marker), f"{command}: no grader test carries the marker {marker}"
         elif option == "--target":
             target = rest.pop(0)

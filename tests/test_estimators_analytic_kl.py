@@ -8,7 +8,7 @@ import torch
 
 from vaekit.experiments.common import new_vae
 from vaekit.experiments.estimators import encoder_gradient_sf_analytic_kl
-from vaekit.submission import Track
+from vaekit.codefolder import Track
 
 TRACK = Track("solutions", "pytorch")
 

@@ -190,6 +190,7 @@ def test_the_browser_decodes_like_the_pytorch_decoder(visit, name):
     from solutions.pytorch.continuous_bernoulli import cb_mean
     from solutions.pytorch.networks import Decoder
     from vaekit.explorer import TOLERANCE, layers_from, unpack
+    from vaekit.numpy_to_torch import load_numpy_params
 
     m = meta(name)
     ref = np.load(EXPLORE / name / "reference.npz")
@@ -209,11 +210,8 @@ def test_the_browser_decodes_like_the_pytorch_decoder(visit, name):
     # 2. Against the track's own decoder and cb_mean run here on the exported weights.
     layers = layers_from(unpack((EXPLORE / name / "decoder.bin").read_bytes(), m["arrays"]))
     decoder = Decoder(m["model"]["z_dim"], tuple(W.shape[1] for W, _ in layers[:-1]), m["model"]["x_dim"])
-    linears = [mod for mod in decoder.modules() if isinstance(mod, torch.nn.Linear)]
+    load_numpy_params(decoder, {"hidden": layers[:-1], "to_logits": layers[-1]}, part="decoder")
     with torch.no_grad():
-        for mod, (W, b) in zip(linears, layers, strict=True):
-            mod.weight.copy_(torch.from_numpy(W.T.copy()))
-            mod.bias.copy_(torch.from_numpy(b))
         logits = decoder(torch.from_numpy(ref["z"]))
         torch_mean = cb_mean(logits).numpy()
         torch_eta = torch.sigmoid(logits).numpy()

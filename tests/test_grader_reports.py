@@ -19,7 +19,7 @@ import pytest
 
 from grader.scoring import MESSAGE_LIMIT, Scoreboard, cap
 from vaekit.cli import main
-from vaekit.exercises import EXERCISES
+from vaekit.registry import EXERCISES
 from grader.reports import csv_results, gradescope_results, plain_results, write_reports
 
 ROOT = Path(__file__).resolve().parents[1]

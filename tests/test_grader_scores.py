@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vaekit.exercises import EXERCISES
+from vaekit.registry import EXERCISES
 
 ROOT = Path(__file__).resolve().parent.parent
 ROW = re.compile(r"^(?P<id>T?\d+\.\d+)\s+.*?\s+(?P<score>\d+\.\d+) / (?P<max>[\d.]+)\s+(?P<status>.+?)\s*$")
@@ -64,7 +64,7 @@ def test_a_wrong_prerequisite_is_named_in_the_exercises_that_use_it(tmp_path):
 
 
 def test_prerequisites_are_registered_exercises_of_the_same_track():
-    from vaekit.exercises import USES
+    from vaekit.registry import USES
 
     for ex_id, uses in USES.items():
         assert ex_id in EXERCISES and uses, ex_id

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from vaekit.grading.gradescope import build_bundle
-from vaekit.grading.handout import solution_leaks
+from vaekit.handout import solution_leaks
 
 ROOT = Path(__file__).resolve().parents[1]
 GRADED = "1.1,3.1,T3.1"

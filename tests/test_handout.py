@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from vaekit.grading.handout import build_handout, solution_leaks, solution_windows
+from vaekit.handout import build_handout, solution_leaks, solution_windows
 from vaekit.stubs import expected_stubs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,6 +62,22 @@ def test_no_file_of_the_handout_contains_solution_code(handout):
     for stub, text in expected_stubs().items():
         assert (handout / stub.relative_to(ROOT)).read_text() == text
     assert not [p for p in handout.rglob("*") if "solutions" in p.parts]
+
+
+def test_the_handout_reads_the_registry_frozen_at_build_time(handout):
+    # No solutions in the handout: its registry is the table the builder froze, equal to ours; exercises/ (what a
+    # student edits and hands in) plays no part in it.
+    from dataclasses import asdict
+
+    from vaekit.registry import from_solutions
+
+    script = ("import json; from dataclasses import asdict; from vaekit.registry import EXERCISES, USES; "
+              "print(json.dumps([[asdict(e) for e in EXERCISES.values()], USES]))")
+    shown = _run([sys.executable, "-c", script], handout)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    exercises, uses = from_solutions()
+    assert json.loads(shown.stdout) == json.loads(json.dumps([[asdict(e) for e in exercises.values()], uses]))
+    assert not (ROOT / "vaekit" / "registry.json").exists(), "the frozen table belongs in built kits only"
 
 
 def test_a_planted_solution_region_would_be_found(handout, tmp_path):
@@ -116,8 +132,9 @@ INSTRUCTOR_FILES = {
     "vaekit/commands/stubs.py": "the same, its command line",
     "scripts/make_results.py": "re-creates the Results page from the reference solutions",
     "scripts/make_theory_figures.py": "re-creates the theory figures with the reference solutions",
-    "vaekit/submission.py": "loads a code folder, the solutions among them, for the grader and vaekit train",
-    "vaekit/training/config.py": "the same names as vaekit/submission.py for --code",
+    "vaekit/codefolder.py": "loads a code folder, the solutions among them, for the grader and vaekit train",
+    "vaekit/training/config.py": "the same names as vaekit/codefolder.py for --code",
+    "vaekit/handout.py": "builds this handout from the instructors' copy, and says what it leaves out",
     "vaekit/training/loop.py": "tells an instructor's run of unfinished code to try --code solutions",
     "grader/conftest.py": "the grader's options, which instructors use with --target solutions",
     "grader/cases.py": "documents how the frozen data were made from the solutions",

@@ -26,7 +26,7 @@ import pytest
 from grader.sandbox import bwrap_works
 from tests.calibration import scaled
 from tests.hostile_attacks import ATTACKS, LAYOUT_ATTACKS, Attack
-from vaekit.exercises import EXERCISES
+from vaekit.registry import EXERCISES
 from vaekit.grading.classroom import grade_class
 from vaekit.grading.judge import GradingOptions
 

@@ -145,7 +145,7 @@ def test_a_small_message_cannot_make_a_huge_structure():
 
 def test_control_characters_never_reach_a_message():
     from grader.scoring import Scoreboard
-    from vaekit.exercises import EXERCISES
+    from vaekit.registry import EXERCISES
 
     board = Scoreboard(ROOT)
     board.add_test("grader/x.py::t", EXERCISES["3.1"])

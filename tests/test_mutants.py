@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 
 from tests.mutants import grade_many, plant
-from vaekit.exercises import EXERCISES
+from vaekit.registry import EXERCISES
 from tests.mutants_numpy import MUTANTS as NUMPY_MUTANTS, VARIANTS as NUMPY_VARIANTS
 from tests.mutants_pytorch import MUTANTS as TORCH_MUTANTS, VARIANTS as TORCH_VARIANTS
 from tests.mutants_challenge import MUTANTS as CHALLENGE_MUTANTS, VARIANTS as CHALLENGE_VARIANTS

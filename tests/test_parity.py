@@ -30,6 +30,7 @@ from solutions.pytorch import kl as t_kl
 from solutions.pytorch import networks as t_networks
 from solutions.pytorch import optim as t_optim
 from solutions.pytorch import reparam as t_reparam
+from vaekit.numpy_to_torch import load_numpy_params, torch_layout
 
 TOL = 1e-8
 X_DIM, HIDDEN_DIMS, Z_DIM = 12, (10, 7), 3  # two hidden layers, so the decoder's reversal is exercised
@@ -48,28 +49,9 @@ def t(a):
     return torch.tensor(np.asarray(a), dtype=torch.float64, requires_grad=True)
 
 
-def numpy_in_torch_layout(tree):
-    """The NumPy pytree (parameters or gradients) as ``{torch parameter name: array}``, W transposed."""
-    out = {}
-    for part, heads in (("encoder", ("to_mu", "to_log_var")), ("decoder", ("to_logits",))):
-        for i, (W, b) in enumerate(tree[part]["hidden"]):
-            out[f"{part}.hidden.{2 * i}.weight"] = W.T  # nn.Sequential(Linear, ReLU, Linear, ReLU, ...)
-            out[f"{part}.hidden.{2 * i}.bias"] = b
-        for head in heads:
-            W, b = tree[part][head]
-            out[f"{part}.{head}.weight"] = W.T
-            out[f"{part}.{head}.bias"] = b
-    return out
-
-
 def torch_vae_from_numpy(params):
     """A float64 torch VAE holding the NumPy parameters."""
-    model = t_networks.VAE(X_DIM, HIDDEN_DIMS, Z_DIM).double()
-    named = dict(model.named_parameters())
-    with torch.no_grad():
-        for name, value in numpy_in_torch_layout(params).items():
-            named[name].copy_(torch.from_numpy(np.ascontiguousarray(value)))
-    return model
+    return load_numpy_params(t_networks.VAE(X_DIM, HIDDEN_DIMS, Z_DIM).double(), params)
 
 
 @pytest.fixture
@@ -88,7 +70,7 @@ def setup():
 def test_vae_has_the_layers_of_init_vae_params(setup):
     params, _, _ = setup
     model = t_networks.VAE(X_DIM, HIDDEN_DIMS, Z_DIM)
-    expected = {name: value.shape for name, value in numpy_in_torch_layout(params).items()}
+    expected = {name: value.shape for name, value in torch_layout(params).items()}
     actual = {name: tuple(p.shape) for name, p in model.named_parameters()}
     assert actual == expected
 
@@ -96,7 +78,7 @@ def test_vae_has_the_layers_of_init_vae_params(setup):
 def test_default_vae_matches_default_numpy_architecture():
     rng = np.random.default_rng(1)
     params = np_networks.init_vae_params(rng, 784, (400,), 20)
-    expected = {name: value.shape for name, value in numpy_in_torch_layout(params).items()}
+    expected = {name: value.shape for name, value in torch_layout(params).items()}
     actual = {name: tuple(p.shape) for name, p in t_networks.VAE().named_parameters()}
     assert actual == expected
 
@@ -155,7 +137,7 @@ def test_parameter_gradients_match(setup, np_loss, t_loss):
     params, x, eps = setup
     model = torch_vae_from_numpy(params)
     t_loss(model, t(x), t(eps)).backward()
-    expected = numpy_in_torch_layout(grad(np_loss)(params, x, eps))
+    expected = torch_layout(grad(np_loss)(params, x, eps))
     named = dict(model.named_parameters())
     assert set(named) == set(expected)
     for name, g in expected.items():
@@ -197,7 +179,7 @@ def test_train_steps_match(setup):
         assert isinstance(t_loss, float)
         assert_close(t_loss, np_loss, f"loss before step {step}")
         named = dict(model.named_parameters())
-        for name, value in numpy_in_torch_layout(params).items():
+        for name, value in torch_layout(params).items():
             assert_close(named[name].detach().numpy(), value, f"{name} after step {step}")
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from grader import scoring
 from grader.scoring import CORE_SHARE, WRONG_CAP, Scoreboard
-from vaekit.exercises import EXERCISES
+from vaekit.registry import EXERCISES
 
 EX = EXERCISES["2.1"]
 

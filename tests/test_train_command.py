@@ -12,7 +12,7 @@ import pytest
 
 from tests.mnist_files import write_mnist
 from vaekit.cli import build_parser, main
-from vaekit.stubs import SOLUTIONS
+from vaekit.paths import SOLUTIONS
 from vaekit.training.config import TrainConfig
 
 HIDDEN, LATENT, BATCH = 16, 2, 8

@@ -95,17 +95,14 @@ def decoder_layers(trainer) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def set_decoder_layers(trainer, layers) -> None:
     """Replace the decoder's weights of ``trainer`` by ``layers`` (the format of :func:`decoder_layers`)."""
-    if hasattr(trainer, "model"):
-        import torch
-
-        linears = [m for m in trainer.model.decoder.modules() if isinstance(m, torch.nn.Linear)]
-        with torch.no_grad():
-            for m, (W, b) in zip(linears, layers, strict=True):
-                m.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T, np.float32)))
-                m.bias.copy_(torch.from_numpy(np.asarray(b, np.float32)))
-        return
     layers = [(np.asarray(W, np.float32), np.asarray(b, np.float32)) for W, b in layers]
-    trainer.params["decoder"] = {"hidden": layers[:-1], "to_logits": layers[-1]}
+    decoder = {"hidden": layers[:-1], "to_logits": layers[-1]}
+    if hasattr(trainer, "model"):
+        from .numpy_to_torch import load_numpy_params
+
+        load_numpy_params(trainer.model.decoder, decoder, part="decoder")
+        return
+    trainer.params["decoder"] = decoder
 
 
 def decode_logits(trainer, z: np.ndarray) -> np.ndarray:

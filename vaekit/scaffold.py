@@ -4,8 +4,8 @@
 
 writes, for the NumPy/autograd exercise ``12.1`` and its PyTorch twin ``T12.1``:
 
-* the registry entries (vaekit/exercises.py), just above ``EXERCISES``;
-* a function with its solution region in ``solutions/<track>/<module>.py`` (the file is created if needed);
+* a function with its solution region in ``solutions/<track>/<module>.py`` (the file is created if needed),
+  whose header declares the exercise to the registry: ``# BEGIN SOLUTION 12.1: <title> (<points> points)``;
 * a core grader test in ``grader/<track>/test_<module>.py`` that compares with an independent computation;
 * a section with the heading, summary line and command that tests/test_docs_exercises.py requires, at the end of
   the track's exercise page;
@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .exercises import EXERCISES, Exercise
+from .regions import HEAD, header
+from .registry import EXERCISES, Exercise
 
 ID = re.compile(r"^\d+\.\d+$")
 
@@ -30,7 +31,7 @@ class ScaffoldError(ValueError):
     """A scaffold that cannot be made (an ID in use, a bad name); the text says what to change."""
 
 
-def _check(ex_id: str, module: str, function: str) -> None:
+def _check(ex_id: str, title: str, points: float, module: str, function: str) -> None:
     if not ID.match(ex_id):
         raise ScaffoldError(f"the ID must look like 12.1 (the PyTorch twin gets T12.1), got {ex_id!r}")
     for new in (ex_id, "T" + ex_id):
@@ -39,6 +40,10 @@ def _check(ex_id: str, module: str, function: str) -> None:
     for name, what in ((module, "--module"), (function, "--function")):
         if not name.isidentifier() or name.startswith("_"):
             raise ScaffoldError(f"{what} must be a Python name such as kl_pair, got {name!r}")
+    head = HEAD.match(header(ex_id, title, points).removeprefix("# BEGIN SOLUTION"))
+    if "\n" in title or head is None or head["title"] != title or not points > 0:
+        raise ScaffoldError(f"the title must be one line and the points a positive number, got {title!r} and "
+                            f"{points!r}")
 
 
 def _append(path: Path, text: str, header: str = "") -> None:
@@ -61,7 +66,7 @@ SOLUTION = '''def {function}(x):
 
     See: docs/exercises/{page}.md#{marker}
     """
-    # BEGIN SOLUTION {id}
+    {begin}
     return x * 1.0
     # END SOLUTION
 '''
@@ -102,10 +107,9 @@ MUTANTS = '''# Planted bugs of Exercise {id} (vaekit scaffold): replace them by 
 
 def scaffold(root: Path, ex_id: str, title: str, points: float, module: str, function: str) -> list[Path]:
     """Write the skeleton of Exercise ``ex_id`` and ``T<ex_id>`` into the kit at ``root``; return the files."""
-    _check(ex_id, module, function)
+    _check(ex_id, title, points, module, function)
     root = Path(root)
     written = []
-    lines = []
     for track, new_id, page, fixture, imports, arg in (
         ("numpy_ag", ex_id, "numpy", "np_track", "import autograd.numpy as np", "x"),
         ("pytorch", "T" + ex_id, "pytorch", "torch_track", "import torch", "torch.from_numpy(x)"),
@@ -113,26 +117,18 @@ def scaffold(root: Path, ex_id: str, title: str, points: float, module: str, fun
         ex = Exercise(new_id, title, points, track, module, (function,), page)
         fill = dict(id=new_id, title=title, function=function, module=module, marker=ex.marker, page=page,
                     points=points, fixture=fixture, arg=arg, track=track,
-                    table="MUTANTS", slug=f"{'t_' if track == 'pytorch' else ''}{function}")
+                    table="MUTANTS", slug=f"{'t_' if track == 'pytorch' else ''}{function}",
+                    begin=header(new_id, title, points))
         solution = root / "solutions" / track / f"{module}.py"
         _append(solution, SOLUTION.format(**fill), f'"""Exercise {new_id}: {title}."""\n\n{imports}\n')
         test = root / "grader" / track / f"test_{module}.py"
-        header = (f'"""Exercise {new_id}: {title} ({ex.docs_page.removeprefix("docs/")})."""\n\n'
-                  + ("import numpy as np\n" if track == "numpy_ag" else "import torch\n")
-                  + "import pytest\n\nfrom grader.harness import call, check_close\n")
-        _append(test, GRADER_TEST.format(**fill), header)
+        test_header = (f'"""Exercise {new_id}: {title} ({ex.docs_page.removeprefix("docs/")})."""\n\n'
+                       + ("import numpy as np\n" if track == "numpy_ag" else "import torch\n")
+                       + "import pytest\n\nfrom grader.harness import call, check_close\n")
+        _append(test, GRADER_TEST.format(**fill), test_header)
         page_path = root / "docs" / "exercises" / f"{page}.md"
         _append(page_path, DOCS.format(**fill))
         mutants = root / "tests" / ("mutants_numpy.py" if track == "numpy_ag" else "mutants_pytorch.py")
         _append(mutants, MUTANTS.format(**fill))
-        lines.append(f'{"NUMPY_TRACK" if track == "numpy_ag" else "PYTORCH_TRACK"} += _track("{track}", '
-                     f'[("{new_id}", {title!r}, {points!r}, "{module}", ("{function}",))], page="{page}")')
         written += [solution, test, page_path, mutants]
-    registry = root / "vaekit" / "exercises.py"
-    text = registry.read_text()
-    anchor = "EXERCISES: dict[str, Exercise] ="
-    if anchor not in text:
-        raise ScaffoldError(f"{registry} has no line starting {anchor!r}: add the registry entries by hand")
-    text = text.replace(anchor, "# Added with vaekit scaffold.\n" + "\n".join(lines) + "\n\n" + anchor, 1)
-    registry.write_text(text)
-    return [registry, *written]
+    return written

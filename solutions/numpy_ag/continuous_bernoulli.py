@@ -37,7 +37,7 @@ def cb_log_norm(logits):
 
     See: docs/exercises/numpy.md#ex2_1
     """
-    # BEGIN SOLUTION 2.1
+    # BEGIN SOLUTION 2.1: Continuous Bernoulli log normaliser (4 points)
     in_window = np.abs(logits) < TAYLOR_WINDOW
     safe = np.where(in_window, TAYLOR_WINDOW, logits)  # keeps the unused exact branch finite
     exact = np.log(safe / np.tanh(0.5 * safe))
@@ -66,7 +66,7 @@ def cb_log_prob(x, logits):
 
     See: docs/exercises/numpy.md#ex2_2
     """
-    # BEGIN SOLUTION 2.2
+    # BEGIN SOLUTION 2.2: Continuous Bernoulli log density (3 points; uses 2.1)
     log_bernoulli = x * logits - np.logaddexp(0.0, logits)
     return np.sum(log_bernoulli + cb_log_norm(logits), axis=-1)
     # END SOLUTION
@@ -90,7 +90,7 @@ def cb_mean(logits):
 
     See: docs/exercises/numpy.md#ex2_3
     """
-    # BEGIN SOLUTION 2.3
+    # BEGIN SOLUTION 2.3: Continuous Bernoulli mean (2 points)
     in_window = np.abs(logits) < TAYLOR_WINDOW
     safe = np.where(in_window, TAYLOR_WINDOW, logits)
     tanh_half = np.tanh(0.5 * safe)

@@ -30,7 +30,7 @@ def elbo(x, mu, log_var, eps, decode):
 
     See: docs/exercises/numpy.md#ex5_1
     """
-    # BEGIN SOLUTION 5.1
+    # BEGIN SOLUTION 5.1: Monte Carlo ELBO (4 points; uses 2.2, 3.1, 4.1)
     z = reparameterize(mu, log_var, eps)  # (K, B, D_z)
     log_lik = np.mean(cb_log_prob(x, decode(z)), axis=0)  # (K, B) -> (B,)
     kl = kl_to_standard_normal(mu, log_var)  # (B,)

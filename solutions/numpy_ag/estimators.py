@@ -44,7 +44,7 @@ def pathwise_grad_mu(mu, sigma, eps, k):
 
     See: docs/exercises/estimators.md#ex10_1
     """
-    # BEGIN SOLUTION 10.1
+    # BEGIN SOLUTION 10.1: Pathwise gradient on a toy problem (1 point)
     x = mu + sigma * eps
     return 2.0 * (x - k)
     # END SOLUTION
@@ -68,7 +68,7 @@ def score_function_grad_mu(mu, sigma, eps, k, baseline=0.0):
 
     See: docs/exercises/estimators.md#ex10_2
     """
-    # BEGIN SOLUTION 10.2
+    # BEGIN SOLUTION 10.2: Score-function gradient with a baseline (2 points)
     x = mu + sigma * eps
     score = (x - mu) / sigma**2
     return ((x - k) ** 2 - baseline) * score
@@ -103,7 +103,7 @@ def score_function_surrogate(x, mu, log_var, eps, decode, baseline=0.0):
 
     See: docs/exercises/estimators.md#ex10_3
     """
-    # BEGIN SOLUTION 10.3
+    # BEGIN SOLUTION 10.3: Score-function surrogate of the ELBO (3 points; uses 1.1, 1.2, 2.2)
     z = stop_gradient(mu + np.exp(0.5 * log_var) * eps)  # (K, B, D_z)
     log_q = log_normal_diag(z, mu, log_var)  # (K, B)
     f = cb_log_prob(x, decode(z)) + log_standard_normal(z) - log_q  # (K, B)
@@ -139,7 +139,7 @@ def encoder_gradient(params, x, eps, estimator="pathwise", baseline=0.0):
     """
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
-    # BEGIN SOLUTION 10.4
+    # BEGIN SOLUTION 10.4: Encoder gradient of either estimator (2 points; uses 5.1, 6.2, 6.3, 10.3)
     phi, unflatten = flatten_params(params["encoder"])
     decode_x = partial(networks.decode, params["decoder"])
 

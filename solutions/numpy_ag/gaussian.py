@@ -23,7 +23,7 @@ def log_normal_diag(x, mu, log_var):
 
     See: docs/exercises/numpy.md#ex1_1
     """
-    # BEGIN SOLUTION 1.1
+    # BEGIN SOLUTION 1.1: Diagonal Gaussian log density (2 points)
     sq = (x - mu) ** 2 * np.exp(-log_var)
     return -0.5 * np.sum(LOG_2PI + log_var + sq, axis=-1)
     # END SOLUTION
@@ -43,6 +43,6 @@ def log_standard_normal(z):
 
     See: docs/exercises/numpy.md#ex1_2
     """
-    # BEGIN SOLUTION 1.2
+    # BEGIN SOLUTION 1.2: Standard normal log density (1 point)
     return -0.5 * np.sum(LOG_2PI + z**2, axis=-1)
     # END SOLUTION

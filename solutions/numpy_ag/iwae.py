@@ -35,7 +35,7 @@ def iwae_log_px(x, mu, log_var, eps, decode):
 
     See: docs/exercises/numpy.md#ex9_1
     """
-    # BEGIN SOLUTION 9.1
+    # BEGIN SOLUTION 9.1: Importance-weighted log p(x) (3 points; uses 1.1, 1.2, 2.2, 4.1)
     z = reparameterize(mu, log_var, eps)  # (K, B, D_z)
     log_w = cb_log_prob(x, decode(z)) + log_standard_normal(z) - log_normal_diag(z, mu, log_var)  # (K, B)
     return log_mean_exp(log_w, axis=0)

@@ -37,7 +37,7 @@ def iwae_train_step(params, state, x, eps, lr=1e-3):
 
     See: docs/exercises/estimators.md#ex10_5
     """
-    # BEGIN SOLUTION 10.5
+    # BEGIN SOLUTION 10.5: IWAE training step (2 points; uses 6.2, 6.3, 7.1, 9.1)
     theta, unflatten = flatten_params(params)
 
     def loss(theta):

@@ -43,7 +43,7 @@ def init_vae_params(rng, x_dim, hidden_dims, z_dim, dtype=np.float64):
 
     See: docs/exercises/numpy.md#ex6_1
     """
-    # BEGIN SOLUTION 6.1
+    # BEGIN SOLUTION 6.1: MLP parameters (2 points)
     widths = [x_dim, *hidden_dims]
     encoder = {
         "hidden": [init_linear(rng, i, o, dtype) for i, o in zip(widths[:-1], widths[1:])],
@@ -82,7 +82,7 @@ def encode(encoder_params, x):
 
     See: docs/exercises/numpy.md#ex6_2
     """
-    # BEGIN SOLUTION 6.2
+    # BEGIN SOLUTION 6.2: Encoder (2 points)
     h = mlp_hidden(encoder_params["hidden"], x)
     W_mu, b_mu = encoder_params["to_mu"]
     W_lv, b_lv = encoder_params["to_log_var"]
@@ -102,7 +102,7 @@ def decode(decoder_params, z):
 
     See: docs/exercises/numpy.md#ex6_3
     """
-    # BEGIN SOLUTION 6.3
+    # BEGIN SOLUTION 6.3: Decoder (2 points)
     h = mlp_hidden(decoder_params["hidden"], z)
     W, b = decoder_params["to_logits"]
     return h @ W + b
@@ -122,7 +122,7 @@ def vae_forward(params, x, eps):
 
     See: docs/exercises/numpy.md#ex6_4
     """
-    # BEGIN SOLUTION 6.4
+    # BEGIN SOLUTION 6.4: VAE forward pass (2 points; uses 5.1, 6.2, 6.3)
     mu, log_var = encode(params["encoder"], x)
     return elbo(x, mu, log_var, eps, partial(decode, params["decoder"]))
     # END SOLUTION

@@ -64,7 +64,7 @@ def adam_init(theta):
 
     See: docs/exercises/numpy.md#ex7_1
     """
-    # BEGIN SOLUTION 7.1
+    # BEGIN SOLUTION 7.1: Adam (3 points)
     return {"m": np.zeros_like(theta), "v": np.zeros_like(theta), "t": 0}
     # END SOLUTION
 
@@ -120,7 +120,7 @@ def train_step(params, state, x, eps, lr=1e-3):
 
     See: docs/exercises/numpy.md#ex7_2
     """
-    # BEGIN SOLUTION 7.2
+    # BEGIN SOLUTION 7.2: Training step (3 points; uses 6.4, 7.1)
     theta, unflatten = flatten_params(params)
 
     def loss(theta):

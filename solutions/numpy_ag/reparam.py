@@ -23,6 +23,6 @@ def reparameterize(mu, log_var, eps):
 
     See: docs/exercises/numpy.md#ex4_1
     """
-    # BEGIN SOLUTION 4.1
+    # BEGIN SOLUTION 4.1: Reparameterised sample (2 points)
     return mu + np.exp(0.5 * log_var) * eps
     # END SOLUTION

@@ -33,7 +33,7 @@ def train_epoch(params, state, x_train, rng, batch_size=128, n_samples=1, lr=1e-
 
     See: docs/exercises/numpy.md#ex8_1
     """
-    # BEGIN SOLUTION 8.1
+    # BEGIN SOLUTION 8.1: Training epoch (3 points; uses 7.2)
     z_dim = params["encoder"]["to_mu"][1].shape[0]
     losses = []
     batches = minibatch_indices(len(x_train), batch_size, rng)
@@ -63,7 +63,7 @@ def evaluate(params, x, rng, batch_size=500, n_samples=1):
 
     See: docs/exercises/numpy.md#ex8_2
     """
-    # BEGIN SOLUTION 8.2
+    # BEGIN SOLUTION 8.2: Evaluation (2 points; uses 6.4)
     z_dim = params["encoder"]["to_mu"][1].shape[0]
     totals = onp.zeros(3)
     for start in range(0, len(x), batch_size):

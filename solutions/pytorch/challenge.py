@@ -41,7 +41,7 @@ def cb_log_norm_series(logits):
 
     See: docs/exercises/challenge.md#ext11_1
     """
-    # BEGIN SOLUTION T11.1
+    # BEGIN SOLUTION T11.1: Challenge: Taylor series of log C (3 points)
     # d/dl log C = 1/l - 1/sinh(l) = sum_n (2^(2n) - 2) B_2n l^(2n-1) / (2n)!, so log C = log 2 + sum_n a_n l^(2n)
     # with a_n = (2^(2n) - 2) B_2n / ((2n)! 2n): 1/12, -7/1440, 31/90720, -127/4838400, ...
     # Stopping after l^6 leaves |a_4| l^8 = 2.6e-13 at l = 0.1, 3.8e-13 of log C (the l^4 series: 3.4e-10).
@@ -62,7 +62,7 @@ def taylor_window_f32():
 
     See: docs/exercises/challenge.md#ext11_2
     """
-    # BEGIN SOLUTION T11.2
+    # BEGIN SOLUTION T11.2: Challenge: a float32 Taylor window (4 points; uses T11.1)
     # Below w the series is used: its first omitted term a_4 l^8 (a_4 = -127/4838400) gives a gradient error
     # 8 |a_4| l^7, relative to d log C / dl ~ l/6 that is 48 |a_4| l^6 = 1.3e-3 l^6: 9e-7 at l = 0.3.
     # Above w the closed form is used: log(l / tanh(l/2)) has a derivative 1/l - 1/sinh(l) ~ l/6 made of two
@@ -124,7 +124,7 @@ def log_mean_exp(a, dim=-1, keepdim=False):
 
     See: docs/exercises/challenge.md#ext11_3
     """
-    # BEGIN SOLUTION T11.3
+    # BEGIN SOLUTION T11.3: Challenge: stable log-mean-exp (3 points)
     # log mean exp(a) = m + log mean exp(a - m) for any m; with m = max a every exp(a - m) <= 1 and one is 1.
     m = torch.amax(a, dim=dim, keepdim=True).detach()  # a constant shift: its gradient cancels exactly
     m = torch.where(torch.isfinite(m), m, 0.0)  # an all -inf slice: any shift works (exp gives 0, log gives -inf)
@@ -155,7 +155,7 @@ def cb_mean_from_density(logits):
 
     See: docs/exercises/challenge.md#ext11_4
     """
-    # BEGIN SOLUTION T11.4
+    # BEGIN SOLUTION T11.4: Challenge: the CB mean from its density (3 points)
     # E[x] = d/dl log int_0^1 e^(lx) dx = d/dl log((e^l - 1)/l) = 1/(1 - e^(-l)) - 1/l = (1 + coth(l/2))/2 - 1/l.
     # Both terms are ~1/l near 0: below |l| = 1e-3 use the series 1/2 + l/12 - l^3/720 (next term l^5/30240).
     window = 1e-3

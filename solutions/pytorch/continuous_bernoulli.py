@@ -43,7 +43,7 @@ def cb_log_norm(logits):
 
     See: docs/exercises/pytorch.md#ext2_1
     """
-    # BEGIN SOLUTION T2.1
+    # BEGIN SOLUTION T2.1: Continuous Bernoulli log normaliser (4 points)
     in_window = torch.abs(logits) < TAYLOR_WINDOW
     safe = torch.where(in_window, TAYLOR_WINDOW, logits)  # keeps the unused exact branch finite
     small = torch.where(in_window, logits, 0.0)  # keeps l^4 of the unused Taylor branch from overflowing
@@ -74,7 +74,7 @@ def cb_log_prob(x, logits):
 
     See: docs/exercises/pytorch.md#ext2_2
     """
-    # BEGIN SOLUTION T2.2
+    # BEGIN SOLUTION T2.2: Continuous Bernoulli log density (3 points; uses T2.1)
     x, logits = torch.broadcast_tensors(x, logits)
     log_bernoulli = -F.binary_cross_entropy_with_logits(logits, x, reduction="none")
     return torch.sum(log_bernoulli + cb_log_norm(logits), dim=-1)
@@ -99,7 +99,7 @@ def cb_mean(logits):
 
     See: docs/exercises/pytorch.md#ext2_3
     """
-    # BEGIN SOLUTION T2.3
+    # BEGIN SOLUTION T2.3: Continuous Bernoulli mean (2 points)
     in_window = torch.abs(logits) < TAYLOR_WINDOW
     safe = torch.where(in_window, TAYLOR_WINDOW, logits)
     small = torch.where(in_window, logits, 0.0)

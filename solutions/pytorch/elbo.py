@@ -30,7 +30,7 @@ def elbo(x, mu, log_var, eps, decode):
 
     See: docs/exercises/pytorch.md#ext5_1
     """
-    # BEGIN SOLUTION T5.1
+    # BEGIN SOLUTION T5.1: Monte Carlo ELBO (4 points; uses T2.2, T3.1, T4.1)
     z = reparameterize(mu, log_var, eps)  # (K, B, D_z)
     log_lik = torch.mean(cb_log_prob(x, decode(z)), dim=0)  # (K, B) -> (B,)
     kl = kl_to_standard_normal(mu, log_var)  # (B,)

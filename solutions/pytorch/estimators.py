@@ -33,7 +33,7 @@ def pathwise_grad_mu(mu, sigma, eps, k):
 
     See: docs/exercises/estimators.md#ext10_1
     """
-    # BEGIN SOLUTION T10.1
+    # BEGIN SOLUTION T10.1: Pathwise gradient on a toy problem (1 point)
     x = mu + sigma * eps
     return 2.0 * (x - k)
     # END SOLUTION
@@ -57,7 +57,7 @@ def score_function_grad_mu(mu, sigma, eps, k, baseline=0.0):
 
     See: docs/exercises/estimators.md#ext10_2
     """
-    # BEGIN SOLUTION T10.2
+    # BEGIN SOLUTION T10.2: Score-function gradient with a baseline (2 points)
     x = mu + sigma * eps
     score = (x - mu) / sigma**2
     return ((x - k) ** 2 - baseline) * score
@@ -92,7 +92,7 @@ def score_function_surrogate(x, mu, log_var, eps, decode, baseline=0.0):
 
     See: docs/exercises/estimators.md#ext10_3
     """
-    # BEGIN SOLUTION T10.3
+    # BEGIN SOLUTION T10.3: Score-function surrogate of the ELBO (3 points; uses T1.1, T1.2, T2.2)
     z = (mu + torch.exp(0.5 * log_var) * eps).detach()  # (K, B, D_z)
     log_q = log_normal_diag(z, mu, log_var)  # (K, B)
     with torch.no_grad():
@@ -128,7 +128,7 @@ def encoder_gradient(model, x, eps, estimator="pathwise", baseline=0.0):
     """
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
-    # BEGIN SOLUTION T10.4
+    # BEGIN SOLUTION T10.4: Encoder gradient of either estimator (2 points; uses T5.1, T6.1, T6.2, T10.3)
     phi = list(model.encoder.parameters())
     mu, log_var = model.encoder(x)
     if estimator == "pathwise":

@@ -25,7 +25,7 @@ def log_normal_diag(x, mu, log_var):
 
     See: docs/exercises/pytorch.md#ext1_1
     """
-    # BEGIN SOLUTION T1.1
+    # BEGIN SOLUTION T1.1: Diagonal Gaussian log density (2 points)
     sq = (x - mu) ** 2 * torch.exp(-log_var)
     return -0.5 * torch.sum(LOG_2PI + log_var + sq, dim=-1)
     # END SOLUTION
@@ -45,6 +45,6 @@ def log_standard_normal(z):
 
     See: docs/exercises/pytorch.md#ext1_2
     """
-    # BEGIN SOLUTION T1.2
+    # BEGIN SOLUTION T1.2: Standard normal log density (1 point)
     return -0.5 * torch.sum(LOG_2PI + z**2, dim=-1)
     # END SOLUTION

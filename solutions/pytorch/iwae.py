@@ -36,7 +36,7 @@ def iwae_log_px(x, mu, log_var, eps, decode):
 
     See: docs/exercises/pytorch.md#ext9_1
     """
-    # BEGIN SOLUTION T9.1
+    # BEGIN SOLUTION T9.1: Importance-weighted log p(x) (3 points; uses T1.1, T1.2, T2.2, T4.1)
     z = reparameterize(mu, log_var, eps)  # (K, B, D_z)
     log_w = cb_log_prob(x, decode(z)) + log_standard_normal(z) - log_normal_diag(z, mu, log_var)  # (K, B)
     return log_mean_exp(log_w, dim=0)

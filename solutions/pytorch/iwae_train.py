@@ -30,7 +30,7 @@ def iwae_train_step(model, optimizer, x, eps):
 
     See: docs/exercises/estimators.md#ext10_5
     """
-    # BEGIN SOLUTION T10.5
+    # BEGIN SOLUTION T10.5: IWAE training step (2 points; uses T6.1, T6.2, T9.1)
     optimizer.zero_grad()
     mu, log_var = model.encoder(x)
     loss = -torch.mean(iwae_log_px(x, mu, log_var, eps, model.decoder))

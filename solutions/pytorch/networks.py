@@ -54,7 +54,7 @@ class Encoder(nn.Module):
         See: docs/exercises/pytorch.md#ext6_1
         """
         super().__init__()
-        # BEGIN SOLUTION T6.1
+        # BEGIN SOLUTION T6.1: Encoder module (2 points)
         widths = [x_dim, *hidden_dims]
         self.hidden = mlp_hidden(widths)
         self.to_mu = nn.Linear(widths[-1], z_dim)
@@ -99,7 +99,7 @@ class Decoder(nn.Module):
         See: docs/exercises/pytorch.md#ext6_2
         """
         super().__init__()
-        # BEGIN SOLUTION T6.2
+        # BEGIN SOLUTION T6.2: Decoder module (2 points)
         widths = [z_dim, *hidden_dims]
         self.hidden = mlp_hidden(widths)
         self.to_logits = nn.Linear(widths[-1], x_dim)
@@ -145,7 +145,7 @@ class VAE(nn.Module):
         See: docs/exercises/pytorch.md#ext6_3
         """
         super().__init__()
-        # BEGIN SOLUTION T6.3
+        # BEGIN SOLUTION T6.3: VAE module (2 points; uses T5.1, T6.1, T6.2)
         self.encoder = Encoder(x_dim, hidden_dims, z_dim)
         self.decoder = Decoder(z_dim, tuple(reversed(hidden_dims)), x_dim)
         # END SOLUTION

@@ -49,7 +49,7 @@ def train_epoch(model, optimizer, x_train, generator, batch_size=128, n_samples=
 
     See: docs/exercises/pytorch.md#ext8_1
     """
-    # BEGIN SOLUTION T8.1
+    # BEGIN SOLUTION T8.1: Training epoch (3 points; uses T7.1)
     z_dim = model.encoder.to_mu.out_features
     losses = []
     batches = minibatch_indices(len(x_train), batch_size, generator)
@@ -78,7 +78,7 @@ def evaluate(model, x, generator, batch_size=500, n_samples=1):
 
     See: docs/exercises/pytorch.md#ext8_2
     """
-    # BEGIN SOLUTION T8.2
+    # BEGIN SOLUTION T8.2: Evaluation (2 points; uses T6.3)
     z_dim = model.encoder.to_mu.out_features
     totals = [0.0, 0.0, 0.0]
     with torch.no_grad():

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data import DataError
     from ..experiments import EXPERIMENTS, module_of
     from ..experiments.common import ExperimentError, Settings
-    from ..submission import SubmissionError
+    from ..codefolder import SubmissionError
     from ..training.config import TrainConfig
     from ..threads import set_threads
     from ..training.loop import not_implemented_message

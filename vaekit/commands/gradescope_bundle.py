@@ -8,7 +8,7 @@ import sys
 
 def run(args: argparse.Namespace) -> int:
     from ..grading.gradescope import build_bundle
-    from ..grading.handout import HandoutError
+    from ..handout import HandoutError
     from ..grading.selection import exercise_ids
 
     try:

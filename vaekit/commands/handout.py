@@ -7,7 +7,7 @@ import sys
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..grading.handout import HandoutError, build_handout
+    from ..handout import HandoutError, build_handout
 
     try:
         path = build_handout(args.out, as_zip=args.zip)

@@ -11,7 +11,7 @@ import sys
 
 def run(args: argparse.Namespace) -> int:
     from ..scaffold import ScaffoldError, scaffold
-    from ..stubs import ROOT
+    from ..paths import ROOT
 
     try:
         written = scaffold(ROOT, args.id, args.title, args.points, args.module, args.function)
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    from ..stubs import SOLUTIONS
+    from ..paths import SOLUTIONS
 
     if not SOLUTIONS.is_dir():
         return  # the student handout

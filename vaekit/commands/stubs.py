@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    from ..stubs import SOLUTIONS
+    from ..paths import SOLUTIONS
 
     if not SOLUTIONS.is_dir():
         return  # the student handout

@@ -22,7 +22,7 @@ the trained model, all in --out.
 
 def _has_solutions() -> bool:
     """True in the instructors' copy of the kit; the student handout has no reference solutions."""
-    from ..stubs import SOLUTIONS
+    from ..paths import SOLUTIONS
 
     return SOLUTIONS.is_dir()
 

@@ -20,7 +20,7 @@ import torch
 from .. import IMAGE_DIM
 from ..data import DataError, load_mnist
 from ..io import save_json
-from ..submission import SubmissionError, Track
+from ..codefolder import SubmissionError, Track
 
 RESULTS_NAME = "results.json"
 DTYPE = torch.float32

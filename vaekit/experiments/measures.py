@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..submission import Track
+from ..codefolder import Track
 
 
 def evaluate_elbo(track: Track, model, x: torch.Tensor, seed: int) -> dict:

@@ -1,4 +1,4 @@
-"""Grading beyond ``pytest grader``: reports, sandboxed grading of submissions, handouts, class grading and
-the Gradescope autograder bundle. Instructors reach it through ``vaekit grade``, ``vaekit grade-class``,
-``vaekit handout`` and ``vaekit gradescope-bundle``.
+"""Grading beyond ``pytest grader``: reports, sandboxed grading of submissions, class grading and the Gradescope
+autograder bundle. Instructors reach it through ``vaekit grade``, ``vaekit grade-class`` and
+``vaekit gradescope-bundle`` (the handout it builds on is vaekit/handout.py).
 """

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..exercises import EXERCISES
+from ..registry import EXERCISES
 from grader.reports import plain_results, write_reports
 
 from ..io import save_json, write_text

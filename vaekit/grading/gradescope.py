@@ -18,8 +18,8 @@ import shlex
 import tempfile
 from pathlib import Path
 
-from ..stubs import ROOT
-from .handout import build_kit, zip_folder
+from ..paths import ROOT
+from ..handout import build_kit, zip_folder
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image (Ubuntu).

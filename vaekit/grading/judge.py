@@ -23,8 +23,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..exercises import EXERCISES
-from ..stubs import ROOT
+from ..registry import EXERCISES
+from ..paths import ROOT
 from .layout import prepare
 from .selection import exercise_ids, marker_expression, test_paths
 

@@ -16,7 +16,7 @@ import stat
 import zipfile
 from pathlib import Path
 
-from ..stubs import EXERCISES_DIR, TRACKS
+from ..paths import EXERCISES_DIR, TRACKS
 
 MAX_UNPACKED_BYTES = 200 * 2**20
 MAX_FILES = 5000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..exercises import EXERCISES
+from ..registry import EXERCISES
 
 
 def exercise_ids(spec: str | None) -> list[str]:

@@ -23,10 +23,10 @@ from tqdm.auto import tqdm
 
 from .. import IMAGE_DIM
 from ..data import DataError, load_mnist_bytes
-from ..exercises import EXERCISES
+from ..registry import EXERCISES
 from ..io import load_json, save_json
 from ..pixels import EVAL_NOISE, LEVELS, TRAIN_NOISE, bits_per_dim, dequantise, noise_rng
-from ..submission import SubmissionError
+from ..codefolder import SubmissionError
 from .config import ARCHITECTURE_FIELDS, TrainConfig
 from .figures import make_figures, make_training_curves
 

@@ -18,7 +18,7 @@ from autograd.misc import flatten
 from .. import IMAGE_DIM
 from ..autograd_fixes import install_autograd_fixes
 from ..io import save_npz
-from ..submission import Track
+from ..codefolder import Track
 from ..threads import set_threads
 from .config import TrainConfig
 from .figures import in_chunks

@@ -15,7 +15,7 @@ import torch
 from .. import IMAGE_DIM
 from ..io import torch_save
 from ..pixels import eta_clip_logit
-from ..submission import Track
+from ..codefolder import Track
 from ..threads import set_threads
 from .config import TrainConfig
 from .figures import in_chunks

@@ -13,7 +13,7 @@ import sys
 import types
 from pathlib import Path
 
-from .stubs import EXERCISES_DIR, SOLUTIONS, TRACKS
+from .paths import EXERCISES_DIR, SOLUTIONS, TRACKS
 
 _counter = itertools.count()
 _loaded: dict[Path, str] = {}

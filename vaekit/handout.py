@@ -4,7 +4,8 @@ It holds ``exercises/`` (the stubs), ``grader/`` (its tests and frozen reference
 ``grader/hidden/``), ``docs/`` and ``mkdocs.yml``, ``scripts/``, the ``vaekit`` support package,
 ``pyproject.toml`` (whose test path becomes ``grader``) and a README for students. Inside it,
 ``pytest grader`` grades ``exercises/`` exactly as the instructor's copy does. :func:`build_kit` with
-``hidden=True`` makes the kit of the Gradescope autograder, which keeps the hidden tests.
+``hidden=True`` makes the kit of the Gradescope autograder, which keeps the hidden tests. Having no solutions,
+these kits read the exercise registry from the table frozen into their ``vaekit/registry.json``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ..stubs import ROOT
-from ..io import write_bytes
+from .io import write_bytes
+from .paths import FROZEN_REGISTRY, ROOT, TRACKS
+from .regions import BEGIN, parse_folder
+from .registry import freeze
 
 PARTS = ("exercises", "grader", "docs", "scripts", "vaekit", "mkdocs.yml", "pyproject.toml", "LICENSE")
 SKIP_NAMES = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".DS_Store"}
@@ -72,6 +75,7 @@ def build_kit(dest: Path, hidden: bool = False, root: Path = ROOT) -> Path:
     pyproject = dest / "pyproject.toml"
     pyproject.write_text(re.sub(r'testpaths\s*=\s*\["tests"\]', 'testpaths = ["grader"]', pyproject.read_text()))
     (dest / "README.md").write_text(README)
+    freeze(dest / FROZEN_REGISTRY.relative_to(ROOT), root / "solutions", root / "docs")
     leaks = solution_leaks(dest, root / "solutions")
     if leaks:
         shutil.rmtree(dest)
@@ -87,35 +91,25 @@ def _code_lines(text: str) -> list[str]:
 def solution_windows(solutions: Path, size: int = 5, min_chars: int = 40) -> set[tuple[str, ...]]:
     """Runs of ``size`` consecutive code lines of every solution region (a shorter region whole, if it has
     at least ``min_chars`` characters): what a copy of solution code would contain."""
-    begin = re.compile(r"^\s*# BEGIN SOLUTION \S+\s*$")
     windows: set[tuple[str, ...]] = set()
-    for path in sorted(solutions.rglob("*.py")):
-        region: list[str] | None = None
-        for line in path.read_text().splitlines():
-            if begin.match(line):
-                region = []
-            elif line.strip() == "# END SOLUTION" and region is not None:
-                code = _code_lines("\n".join(region))
-                if len(code) >= size:
-                    windows |= {tuple(code[i:i + size]) for i in range(len(code) - size + 1)}
-                elif code and sum(map(len, code)) >= min_chars:
-                    windows.add(tuple(code))
-                region = None
-            elif region is not None:
-                region.append(line)
+    for region in parse_folder(solutions, TRACKS):
+        code = _code_lines("\n".join(region.body))
+        if len(code) >= size:
+            windows |= {tuple(code[i:i + size]) for i in range(len(code) - size + 1)}
+        elif code and sum(map(len, code)) >= min_chars:
+            windows.add(tuple(code))
     return windows
 
 
 def solution_leaks(folder: Path, solutions: Path) -> list[str]:
     """``file: first line`` for every text file under ``folder`` that holds a region marker or solution code."""
     windows = solution_windows(solutions) if solutions.is_dir() else set()
-    marker = re.compile(r"^\s*# BEGIN SOLUTION T?\d+\.\d+\s*$", re.MULTILINE)
     leaks = []
     for path in sorted(folder.rglob("*")):
         if not path.is_file() or path.suffix not in TEXT_SUFFIXES:
             continue
         text, rel = path.read_text(errors="replace"), path.relative_to(folder).as_posix()
-        if rel.startswith("exercises/") and marker.search(text):
+        if rel.startswith("exercises/") and BEGIN.search(text):
             leaks.append(f"{rel}: a solution region")
         code = _code_lines(text)
         runs = {tuple(code[i:i + n]) for n in {len(w) for w in windows} for i in range(len(code) - n + 1)}
