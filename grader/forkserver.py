@@ -18,7 +18,7 @@ import subprocess
 from multiprocessing import reduction
 
 ENV = "VAEKIT_WORKER_FORKSERVER"
-PRELOAD = ["numpy", "autograd", "autograd.numpy", "torch"]
+PRELOAD = ["numpy", "autograd", "autograd.numpy", "torch", "grader.worker.torch_warmup"]
 
 
 def wanted(mode: str) -> bool:

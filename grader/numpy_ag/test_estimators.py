@@ -187,9 +187,14 @@ def test_encoder_gradient_estimators_are_unbiased_and_flat(np_track, rng):
     n_phi = len(flatten(params["encoder"])[0])
     for estimator, k in (("pathwise", 1), ("score", 25)):
         draws = []
-        for eps in rng.standard_normal((400, k, *ref.inputs["eps"].shape[1:])):
-            g = to_numpy(call("encoder_gradient", np_track.estimators.encoder_gradient, params, x, eps, estimator,
-                              baseline), "encoder_gradient")
+        eps_draws = rng.standard_normal((400, k, *ref.inputs["eps"].shape[1:]))
+        first = call("encoder_gradient", np_track.estimators.encoder_gradient, params, x, eps_draws[0], estimator,
+                     baseline)
+        # the other 399 draws in one request to the worker, each called exactly as the first
+        rest = probe(np_track, "call_each", np_track.estimators.encoder_gradient, [params, x, None, estimator, baseline],
+                     {}, 2, list(eps_draws[1:]))
+        for g in [first, *rest]:
+            g = to_numpy(g, "encoder_gradient")
             check_shape(g, (n_phi,), f"encoder_gradient(params, x, eps, {estimator!r}, baseline)",
                         hint="one flat vector in the layout of flatten_params(params['encoder'])")
             draws.append(g)

@@ -27,3 +27,14 @@ def probe(function: Callable) -> Callable:
     """Register ``function`` under its name."""
     PROBES[function.__name__] = function
     return function
+
+
+@probe
+def call_each(track, function: Callable, args: list, kwargs: dict, vary: int, values: list) -> list:
+    """``[function(*args with args[vary] = v, **kwargs) for v in values]``: the many calls of a Monte Carlo test
+    (one per draw of eps) in one request, each exactly as a single call would be made."""
+    results = []
+    for value in values:
+        args[vary] = value
+        results.append(function(*args, **kwargs))
+    return results
