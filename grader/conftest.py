@@ -269,7 +269,9 @@ def pytest_runtest_makereport(item, call):
         _note_seed_use(item)
         problems = state.pop("problems", [])
         result = board.tests[item.nodeid]
-        if problems and result.verdict not in ("not run", "not attempted"):
+        if problems and result.verdict not in ("not run", "not attempted") and not (result.core and result.verdict == "passed"):
+            # What the code did to the global random generators costs the exercise's other tests, never a core test
+            # whose values are right (the rule of grader/scoring.py: such contracts share the non-core part).
             note = "\n  ".join(problems)
             result.verdict = "failed" if result.verdict == "passed" else result.verdict
             result.message = cap(f"{result.message}\n  {note}" if result.message else f"Exercise {result.exercise.id}: {note}")

@@ -142,7 +142,8 @@ def worker_env() -> dict:
     """The worker's whole environment: nothing of the judge's (no tokens, no paths, no VAEKIT_* settings)."""
     return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
             "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp"}
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp",
+            "PYTHONUNBUFFERED": "1"}  # what the graded code prints reaches the judge even if the worker is stopped
 
 
 def launch(submission: Path, track: str, mode: str, limits: Limits, fds: tuple[int, int] = (3, 4)) -> Launch:

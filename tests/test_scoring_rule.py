@@ -49,3 +49,19 @@ def test_the_board_and_its_reports_use_the_rule(tmp_path):
     assert sum(t["max_score"] for t in gradescope["tests"]) == pytest.approx(EX.points, abs=1e-4)
     plain = json.loads((tmp_path / "p.json").read_text())
     assert [t["core"] for t in plain["exercises"][0]["tests"]] == [True, False, False]
+
+
+def test_a_stray_global_random_draw_costs_the_other_tests_not_the_core_share(tmp_path):
+    """A correct KL that also draws from NumPy's global generator: its values are right, so its core tests pass;
+    the finding costs its other tests, with a message that says what was wrong."""
+    from tests.mutants import grade_copy, plant
+
+    old = "    return 0.5 * np.sum(mu**2 + np.exp(log_var) - log_var - 1.0, axis=-1)"
+    target = plant(tmp_path / "kl_draws", "numpy_ag/kl.py", ((old, "    np.random.normal()\n" + old),))
+    row = grade_copy(target, "3.1", tmp_path / "kl_draws.json")
+    core = [t for t in row["tests"] if t.get("core")]
+    others = [t for t in row["tests"] if not t.get("core")]
+    assert core and all(t["verdict"] == "passed" for t in core), core
+    failed = [t for t in others if t["verdict"] == "failed"]
+    assert failed and all("global random generator" in t["message"] for t in failed)
+    assert CORE_SHARE * row["max_score"] <= row["score"] < row["max_score"]

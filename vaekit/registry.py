@@ -36,7 +36,7 @@ class Exercise:
     Attributes:
         id: the exercise ID shown to students, e.g. ``"2.1"`` (NumPy track) or ``"T2.1"`` (PyTorch track).
         title: a short name of what is implemented.
-        points: the exercise's points; split evenly across its grader tests for partial credit.
+        points: the exercise's points; 60% for its core tests, 40% for the others (see grader/scoring.py).
         track: ``"numpy_ag"`` or ``"pytorch"``, the folder of ``exercises/`` the code lives in.
         module: the module inside the track folder, e.g. ``"continuous_bernoulli"``.
         names: the functions or classes the student writes.

@@ -19,6 +19,10 @@ def add_grading_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="grader seed of every freshly drawn input (default 0)")
     p.add_argument("--flat-track", choices=("numpy_ag", "pytorch"), default="numpy_ag",
                    help="the track of loose .py files handed in without their folder (default numpy_ag)")
+    p.add_argument("--reference-seed", type=int, metavar="N",
+                   help="grade against reference cases whose inputs are drawn with seed N (keep it secret): the "
+                   "handout's grader/reference.npz then gives no table of answers to copy. Needs solutions/ in this "
+                   "kit; the solutions get full marks under any N")
     p.add_argument("--unsafe", action="store_true",
                    help="grade even without the bubblewrap sandbox (the graded code then runs in a plain subprocess "
                    "with your user's rights): only for code you trust")
@@ -29,7 +33,7 @@ def options_from(args: argparse.Namespace):
 
     return GradingOptions(exercises=args.exercises, test_timeout=args.timeout, total_timeout=args.total_timeout,
                           memory_gb=args.memory_gb or None, seed=args.seed, flat_track=args.flat_track,
-                          unsafe=args.unsafe)
+                          unsafe=args.unsafe, reference_seed=getattr(args, "reference_seed", None))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -29,8 +29,5 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("gradescope-bundle", help="build the Gradescope autograder zip",
                               description=__doc__)
     p.add_argument("out", help="the zip file to write, e.g. autograder.zip")
-    p.add_argument("--reference-seed", type=int, metavar="N",
-                   help="draw the inputs of the grader's reference data from this secret seed (the handout's are "
-                   "public, so a student could look their outputs up); needs the solutions")
-    add_grading_options(p)
+    add_grading_options(p)  # with --reference-seed: the bundle's kit holds reference data drawn from that seed
     p.set_defaults(func=run)

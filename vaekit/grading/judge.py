@@ -13,8 +13,10 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -44,6 +46,7 @@ class GradingOptions:
     seed: int = 0
     flat_track: str = "numpy_ag"  # the track of loose .py files
     unsafe: bool = False  # grade without the sandbox (a plain subprocess) when bwrap is missing
+    reference_seed: int | None = None  # draw the reference cases' inputs with this (secret) seed: see reference_file
     kit: Path = ROOT  # the folder holding grader/ and exercises/
     python: str = sys.executable
 
@@ -63,12 +66,43 @@ class GradingError(RuntimeError):
     """The grader itself could not run (not the submission's fault)."""
 
 
-def judge_env() -> dict:
-    """The judge's environment: ours, less anything that would change what or how it grades."""
+_REFERENCES: dict[tuple[str, int], Path] = {}  # (kit, seed) -> reference data made by this process
+
+
+def reference_file(opts: GradingOptions) -> Path | None:
+    """The reference data to grade with: None for the kit's own ``grader/reference.npz``; with ``reference_seed``,
+    the same cases with inputs drawn from that seed, made once per process from the kit's ``solutions/``.
+
+    The handout holds ``grader/reference.npz``: its inputs and expected outputs, so a student could return the
+    expected numbers for those inputs without computing anything. Reference data drawn from a seed the students do
+    not know gives no such lookup table (the tests with fresh inputs, drawn from ``--seed``, give none either).
+    """
+    if opts.reference_seed is None:
+        return None
+    key = (str(Path(opts.kit).resolve()), int(opts.reference_seed))
+    if key not in _REFERENCES:
+        solutions = Path(opts.kit) / "solutions"
+        if not solutions.is_dir():
+            raise GradingError(f"--reference-seed makes reference data from the reference solutions, and {opts.kit} "
+                               "has no solutions/ (grade from the instructors' copy of the kit)")
+        from grader.reference import write as write_reference
+
+        folder = Path(tempfile.mkdtemp(prefix="vaekit-reference-"))
+        atexit.register(shutil.rmtree, folder, True)
+        write_reference(folder / "reference.npz", solutions, int(opts.reference_seed))
+        _REFERENCES[key] = folder / "reference.npz"
+    return _REFERENCES[key]
+
+
+def judge_env(reference: Path | None = None) -> dict:
+    """The judge's environment: ours, less anything that would change what or how it grades (and with
+    ``reference``, the reference data it grades against)."""
     drop = ("VAEKIT_TARGET", "VAEKIT_SANDBOX", "VAEKIT_GRADER_SEED", "VAEKIT_TRACK_TIME", "PYTEST_ADDOPTS",
-            "PYTEST_PLUGINS")
+            "PYTEST_PLUGINS", "VAEKIT_REFERENCE")
     env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
+    if reference is not None:
+        env["VAEKIT_REFERENCE"] = str(reference)
     return env
 
 
@@ -99,7 +133,7 @@ def _limit_judge() -> None:
 def _run_judge(argv: list[str], opts: GradingOptions, log: Path) -> tuple[int | None, str]:
     """Run the judge; ``(exit status or None if it was killed for time, the end of its output)``."""
     with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, cwd=opts.kit, env=judge_env(), stdin=subprocess.DEVNULL, stdout=out,
+        proc = subprocess.Popen(argv, cwd=opts.kit, env=judge_env(reference_file(opts)), stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_limit_judge)
         try:
             status = proc.wait(timeout=opts.total_timeout + JUDGE_MARGIN)
