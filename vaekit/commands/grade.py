@@ -21,8 +21,8 @@ def add_grading_options(p: argparse.ArgumentParser) -> None:
                    help="the track of loose .py files handed in without their folder (default numpy_ag)")
     p.add_argument("--reference-seed", type=int, metavar="N",
                    help="grade against reference cases whose inputs are drawn with seed N (keep it secret): the "
-                   "handout's grader/reference.npz then gives no table of answers to copy. Needs solutions/ in this "
-                   "kit; the solutions get full marks under any N")
+                   "handout's grader/reference.npz then gives no table of answers to copy. Needs the reference "
+                   "solutions (the instructors' copy of the kit); they get full marks under any N")
     p.add_argument("--unsafe", action="store_true",
                    help="grade even without the bubblewrap sandbox (the graded code then runs in a plain subprocess "
                    "with your user's rights): only for code you trust")

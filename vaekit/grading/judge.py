@@ -84,7 +84,7 @@ def reference_file(opts: GradingOptions) -> Path | None:
         solutions = Path(opts.kit) / "solutions"
         if not solutions.is_dir():
             raise GradingError(f"--reference-seed makes reference data from the reference solutions, and {opts.kit} "
-                               "has no solutions/ (grade from the instructors' copy of the kit)")
+                               "has none (grade from the instructors' copy of the kit)")
         from grader.reference import write as write_reference
 
         folder = Path(tempfile.mkdtemp(prefix="vaekit-reference-"))
