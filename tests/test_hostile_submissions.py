@@ -174,7 +174,7 @@ def graded(tmp_path_factory):
     kit_before = _kit_digest()
     os.environ["VAEKIT_CANARY"] = CANARY  # in the judge's environment: must never reach a worker or a report
     try:
-        opts = GradingOptions(exercises=GRADED, test_timeout=scaled(3.0), total_timeout=scaled(60.0), memory_gb=3.0,
+        opts = GradingOptions(exercises=GRADED, test_timeout=scaled(1.5), total_timeout=scaled(60.0), memory_gb=3.0,
                               output_mb=20)
         started = time.monotonic()
         rows = {r.student: r for r in grade_class(subs, out, opts, jobs=2, progress=lambda line: None)}
