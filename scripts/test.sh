@@ -9,6 +9,8 @@ if [ ! -d tests ]; then
   exec bash scripts/grade.sh "$@"
 fi
 bash scripts/setup.sh --test || exit 1
-# One process per core (pytest-xdist); each test file runs whole in one of them, so that a module's fixtures are
-# made once. Pass -n 0 to run everything in this process.
+# The tests start hundreds of Python processes: let them share compiled bytecode (__pycache__, git-ignored) even
+# where the environment turns that off. One process per core (pytest-xdist); each test file runs whole in one of
+# them, so that a module's fixtures are made once. Pass -n 0 to run everything in this process.
+unset PYTHONDONTWRITEBYTECODE
 exec .venv/bin/python -m pytest -n auto --dist loadfile "$@"
