@@ -1,9 +1,11 @@
 """The mutation score of the grader: every planted bug loses points, with a message that names the mistake.
 
 Each mutant (tests/mutants_numpy.py, tests/mutants_pytorch.py) is a copy of solutions/ with one bug planted
-by a text substitution; it is graded on its own exercise in a pytest process (two at a time). It must lose
-points there, and one of the listed tests must fail with the listed keyword in its message. Each variant is
-a different but correct implementation and must get full marks.
+by a text substitution; it is graded on its own exercise by one of two long-lived judges (tests/judge_pool.py),
+whose workers are forked from a server that imported the libraries once (grader/forkserver.py: the copies are
+the kit's own code, so they run without the sandbox, which tests/test_hostile_submissions.py tests). It must
+lose points there, and one of the listed tests must fail with the listed keyword in its message. Each variant
+is a different but correct implementation and must get full marks.
 """
 
 from __future__ import annotations
