@@ -13,6 +13,15 @@ KL_HINTS = {
               "log_var - 1)",
     "offset": "a constant off in every example: check the '- 1' term (one per dimension)",
 }
+
+
+def _wrong_kls(mu, log_var):
+    """Known wrong formulas of the KL, by name (the same as the PyTorch track's)."""
+    return {"the KL with sigma = exp(0.5 log_var) in place of sigma^2":
+            0.5 * np.sum(mu**2 + np.exp(0.5 * log_var) - log_var - 1, axis=-1),
+            "the KL with + log_var in place of - log_var": 0.5 * np.sum(mu**2 + np.exp(log_var) + log_var - 1, axis=-1)}
+
+
 FLOAT32_HINT = ("keep float32 inputs float32: a NumPy float64 scalar or array mixed in upcasts the result; use "
                 "Python floats for constants")
 
@@ -23,7 +32,7 @@ def test_kl_matches_reference(np_track):
     ref = reference("kl/random")  # includes log_var = +20 and -20
     got = call("kl_to_standard_normal", np_track.kl.kl_to_standard_normal, **ref.inputs)
     check_close(got, ref.outputs["value"], "kl_to_standard_normal(mu, log_var)", ref.inputs, hint=KL_HINT,
-                hints=KL_HINTS)
+                wrong=_wrong_kls(**ref.inputs), hints=KL_HINTS)
 
 
 @pytest.mark.ex3_1
