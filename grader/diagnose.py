@@ -79,7 +79,7 @@ def diagnose(got: np.ndarray, expected: np.ndarray, wrong: Mapping[str, object] 
         else:
             k = _multiple(offset, HALF_LOG_2PI)
             if k is not None:
-                text += f" = {k:+d} x (1/2) log 2 pi" + (f" (one per dimension of an axis of length {abs(k)})"
-                                                         if abs(k) in axis_lengths else "")
+                text += (f" = {k:+d} x (1/2) log 2 pi: a term (1/2) log 2 pi counted {abs(k)} time"
+                         f"{'s' if abs(k) > 1 else ''} too often or too rarely (it belongs once per dimension of x or z)")
         found.append(("offset", text))
     return found
