@@ -7,6 +7,7 @@ it gives full marks with the verdicts the instructor's copy gives the solutions.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -152,9 +153,14 @@ GRADING_DIRS = ("vaekit/grading/",)  # the instructors' grading tools (handout, 
 TEXT = (".py", ".md", ".txt", ".yml", ".yaml", ".toml", ".sh", ".cfg", ".js", ".html", ".css")
 
 
+@functools.lru_cache(maxsize=None)
+def _test_file_names(handout: Path) -> frozenset[str]:
+    return frozenset(p.name for p in handout.rglob("test_*.py"))
+
+
 def dangling(text: str, handout: Path) -> list[str]:
     """The references in ``text`` to files or folders that ``handout`` does not hold."""
-    names = {p.name for p in handout.rglob("test_*.py")}
+    names = _test_file_names(handout)
     out = []
     for m in REFERENCE.finditer(text):
         ref = m.group(0)
