@@ -88,9 +88,10 @@ def write(path: Path = REFERENCE_FILE, solutions="solutions", seed: int = SEED) 
     write_text(manifest_path(path), manifest(data))
 
 
-def stale_entries(path: Path = REFERENCE_FILE, rtol: float = 1e-12) -> list[str]:
-    """Names of entries that differ between ``path`` and a fresh generation (empty when up to date)."""
-    fresh = generate()
+def stale_entries(path: Path = REFERENCE_FILE, rtol: float = 1e-12, fresh: dict | None = None) -> list[str]:
+    """Names of entries that differ between ``path`` and ``fresh`` (default: a fresh :func:`generate`), empty when
+    up to date."""
+    fresh = generate() if fresh is None else fresh
     with np.load(path) as frozen:
         names = set(frozen.files) | set(fresh)
         return sorted(

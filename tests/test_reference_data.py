@@ -1,16 +1,38 @@
 """The grader's frozen reference data equal what the solutions compute now."""
 
+import numpy as np
+import pytest
+
+from grader import cases, reference
 from grader.reference import REFERENCE_FILE, stale_entries
 
+ADDED = "aaa/added_first"  # sorts before every real case: position-based seeding would shift all of them
 
-def test_frozen_reference_data_are_up_to_date():
-    stale = stale_entries(REFERENCE_FILE)
+
+@pytest.fixture(scope="module")
+def fresh_with_an_added_case():
+    """One fresh generation from the solutions, with a case added that sorts first (one generation serves every
+    test below: regenerating takes seconds)."""
+
+    def build(rng):
+        return {"z": rng.normal(size=3)}
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(cases.CASES, ADDED, cases.Case(ADDED, build, lambda t, z: {"value": z}))
+        return reference.generate()
+
+
+@pytest.fixture(scope="module")
+def fresh(fresh_with_an_added_case):
+    return {k: v for k, v in fresh_with_an_added_case.items() if not k.startswith(ADDED + ":")}
+
+
+def test_frozen_reference_data_are_up_to_date(fresh):
+    stale = stale_entries(REFERENCE_FILE, fresh=fresh)
     assert not stale, f"grader/reference.npz is stale; run 'python -m grader.reference --write': {stale[:10]}"
 
 
-def test_a_changed_entry_is_reported_stale(tmp_path):
-    import numpy as np
-
+def test_a_changed_entry_is_reported_stale(tmp_path, fresh):
     with np.load(REFERENCE_FILE) as frozen:
         data = {k: frozen[k] for k in frozen.files}
     name = sorted(k for k in data if k.startswith("kl/random:out:value"))[0]
@@ -18,12 +40,10 @@ def test_a_changed_entry_is_reported_stale(tmp_path):
     removed = min(k for k in data if k != name)
     del data[removed]
     np.savez(tmp_path / "stale.npz", **data)
-    assert set(stale_entries(tmp_path / "stale.npz")) == {name, removed}
+    assert set(stale_entries(tmp_path / "stale.npz", fresh=fresh)) == {name, removed}
 
 
 def test_the_manifest_lists_every_array_with_its_hash():
-    import numpy as np
-
     from grader.reference import manifest, manifest_path
 
     with np.load(REFERENCE_FILE) as frozen:
@@ -33,27 +53,15 @@ def test_the_manifest_lists_every_array_with_its_hash():
     assert len(text.splitlines()) == len(data)
 
 
-def test_adding_a_case_changes_no_other_case(monkeypatch):
-    import numpy as np
-
-    from grader import cases, reference
-
-    def build(rng):
-        return {"z": rng.normal(size=3)}
-
-    monkeypatch.setitem(cases.CASES, "aaa/added_first", cases.Case("aaa/added_first", build, lambda t, z: {"value": z}))
-    fresh = reference.generate()
+def test_adding_a_case_changes_no_other_case(fresh_with_an_added_case):
+    fresh = fresh_with_an_added_case
     with np.load(REFERENCE_FILE) as frozen:
-        assert set(fresh) - set(frozen.files) == {"aaa/added_first:in:z", "aaa/added_first:out:value"}
+        assert set(fresh) - set(frozen.files) == {f"{ADDED}:in:z", f"{ADDED}:out:value"}
         changed = [k for k in frozen.files if not np.array_equal(frozen[k], fresh[k], equal_nan=True)]
     assert not changed, changed[:5]
 
 
 def test_another_seed_draws_other_inputs_and_the_same_formulas(tmp_path):
-    import numpy as np
-
-    from grader import reference
-
     out = tmp_path / "secret.npz"
     reference.write(out, seed=917)
     with np.load(out) as secret, np.load(REFERENCE_FILE) as public:
