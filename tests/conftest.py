@@ -25,3 +25,40 @@ def _autograd_as_shipped():
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", f"full_mnist: needs the full MNIST; set ${FULL_MNIST_ROOT_ENV} to the folder of its IDX files")
+
+
+@pytest.fixture(scope="session")
+def solutions_grading(tmp_path_factory) -> dict:
+    """``pytest grader --target solutions`` run once for the whole test session (all xdist processes share it: the
+    first one to ask runs it under a file lock, the others read its files), since several test files check what
+    that one run shows.
+
+    Returns ``{"returncode", "stdout", "plain": the --results-plain report, "seeded": the --seed-report list}``.
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from filelock import FileLock
+
+    root = Path(__file__).resolve().parents[1]
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every xdist process of this session
+    folder = shared / "solutions-grading"
+    done = folder / "done.json"
+    with FileLock(str(shared / "solutions-grading.lock")):
+        if not done.is_file():
+            folder.mkdir(exist_ok=True)
+            env = {k: v for k, v in os.environ.items() if k not in ("VAEKIT_TARGET", "PYTEST_ADDOPTS")}
+            env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+            proc = subprocess.run(
+                [sys.executable, "-m", "pytest", "grader", "--target", "solutions", "-q", "-p", "no:cacheprovider",
+                 "--results-plain", str(folder / "plain.json"), "--seed-report", str(folder / "seeded.json")],
+                cwd=root, env=env, capture_output=True, text=True, timeout=900)
+            done.write_text(json.dumps({"returncode": proc.returncode, "stdout": proc.stdout + proc.stderr}))
+    result = json.loads(done.read_text())
+    for name in ("plain", "seeded"):
+        path = folder / f"{name}.json"
+        result[name] = json.loads(path.read_text()) if path.is_file() else None
+    return result

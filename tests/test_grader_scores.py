@@ -13,24 +13,28 @@ ROOT = Path(__file__).resolve().parent.parent
 ROW = re.compile(r"^(?P<id>T?\d+\.\d+)\s+.*?\s+(?P<score>\d+\.\d+) / (?P<max>[\d.]+)\s+(?P<status>.+?)\s*$")
 
 
+def score_rows(stdout: str) -> dict[str, dict]:
+    """The score table's rows by exercise ID, from the grader's output."""
+    table = stdout.split("VAE course kit: score", 1)[-1]
+    return {m["id"]: m.groupdict() for m in map(ROW.match, table.splitlines()) if m}
+
+
 def grade(target: str, *args: str) -> tuple[int, dict[str, dict]]:
     """Run the grader in a subprocess; return its exit code and the score table's rows by exercise ID."""
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "--target", target, "-q", "-p", "no:cacheprovider", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
-    table = proc.stdout.split("VAE course kit: score", 1)[-1]
-    rows = {m["id"]: m.groupdict() for m in map(ROW.match, table.splitlines()) if m}
-    return proc.returncode, rows
+    return proc.returncode, score_rows(proc.stdout)
 
 
 @pytest.mark.parametrize("track", ["numpy_ag", "pytorch"])
-def test_solutions_score_full_marks(track):
+def test_solutions_score_full_marks(track, solutions_grading):
+    """The whole grader on the solutions (one run, shared with other test files: tests/conftest.py)."""
     exercises = [ex for ex in EXERCISES.values() if ex.track == track]
-    if not (ROOT / "grader" / track).is_dir():
-        pytest.skip(f"no grader tests for {track} yet")
-    code, rows = grade("solutions", f"grader/{track}")
-    assert code == 0, rows
+    code = solutions_grading["returncode"]
+    rows = {i: row for i, row in score_rows(solutions_grading["stdout"]).items() if EXERCISES[i].track == track}
+    assert code == 0, solutions_grading["stdout"][-3000:]
     assert set(rows) == {ex.id for ex in exercises}
     for ex in exercises:
         assert float(rows[ex.id]["score"]) == ex.points and rows[ex.id]["status"] == "passed", rows[ex.id]

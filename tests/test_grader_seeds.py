@@ -2,9 +2,10 @@
 
 1. No grader test or helper draws randomness the seed does not reach: no literal seeds, no global
    generators (a static look at their source).
-2. The whole grader runs once on the solutions with ``--seed-report``, which lists the tests whose inputs
-   depend on the seed (they drew from grader/seeds.py or from torch's global generator). Every other test
-   gives the same verdict under any seed, so rerunning just those under N seeds (10 by default,
+2. The whole grader runs once on the solutions with ``--seed-report`` (the run tests/conftest.py shares with
+   other test files), which lists the tests whose inputs depend on the seed (they drew from grader/seeds.py or
+   from torch's global generator). Every other test gives the same verdict under any seed, so rerunning just
+   those under N seeds (10 by default,
    VAEKIT_GRADER_SEEDS=200 for the full check; two processes, one per core) is the whole grader under N seeds.
    Not one may fail: the Monte Carlo tolerances, in standard errors (grader/tolerances.py MC_Z), must hold for a
    correct implementation.
@@ -13,7 +14,6 @@
 from __future__ import annotations
 
 import ast
-import json
 import os
 import subprocess
 import sys
@@ -93,11 +93,9 @@ def _pytest(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.timeout(1800)
-def test_the_solutions_pass_the_whole_grader_under_many_seeds(tmp_path):
-    report = tmp_path / "seeded.json"
-    first = _pytest("grader", "--seed-report", str(report))
-    assert first.returncode == 0, first.stdout[-3000:]
-    seeded = sorted({nodeid.split("[")[0] for nodeid in json.loads(report.read_text())})
+def test_the_solutions_pass_the_whole_grader_under_many_seeds(solutions_grading):
+    assert solutions_grading["returncode"] == 0, solutions_grading["stdout"][-3000:]
+    seeded = sorted({nodeid.split("[")[0] for nodeid in solutions_grading["seeded"]})
     assert any("montecarlo" in (ROOT / n.split("::")[0]).read_text() for n in seeded), "no Monte Carlo test found"
     half = N_SEEDS // 2
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -91,7 +91,7 @@ def test_a_planted_solution_region_would_be_found(handout, tmp_path):
     assert any(leak.startswith("exercises/numpy_ag/kl.py") for leak in leaks), leaks
 
 
-def test_pytest_grader_in_the_handout_grades_like_the_instructors_copy(handout, tmp_path):
+def test_pytest_grader_in_the_handout_grades_like_the_instructors_copy(handout, tmp_path, solutions_grading):
     stubs = _grade(handout, tmp_path)
     assert Path(stubs["target"]) == handout / "exercises"
     assert stubs["score"] == 0 and all(t == "not attempted" for t in _verdicts(stubs).values())
@@ -100,7 +100,7 @@ def test_pytest_grader_in_the_handout_grades_like_the_instructors_copy(handout, 
         for path in (ROOT / "solutions" / track).glob("*.py"):
             shutil.copyfile(path, copy / "exercises" / track / path.name)
     planted = _grade(copy, tmp_path)
-    ours = _grade(ROOT, tmp_path, "--target", "solutions")
+    ours = solutions_grading["plain"]  # pytest grader --target solutions in the kit (tests/conftest.py)
     assert planted["all_passed"] and planted["score"] == planted["max_score"]
     assert _verdicts(planted) == _verdicts(ours)
     assert planted["max_score"] == ours["max_score"]
