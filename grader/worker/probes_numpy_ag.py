@@ -151,21 +151,23 @@ class _StopEpoch(BaseException):
 
 
 @probe
-def train_epoch_spy(track, params, state, x, rng, tag_column=0, **kwargs) -> dict:
-    """``train.train_epoch(params, state, x, rng, **kwargs)`` with a spy in place of the ``train_step`` it calls.
+def train_epoch_spy(track, params, state, x, rng, tag_column=0, planted_losses=None, **kwargs) -> dict:
+    """``train.train_epoch(params, state, x, rng, step=spy, **kwargs)``: a spy is the step it is given.
 
     Each example of ``x`` carries its index n as ``x[n, tag_column] = n / 100``. The spy records, per call,
     the indices of the minibatch, the shape of its eps, the eps itself, the lr, the step count t of the state it
-    was given and the loss the real ``train_step`` returned; it stops the epoch at the first eps whose shape is not
-    (K, len(minibatch), D_z). Returns ``{"batches": [[n, ...], ...], "eps_shapes": [[K, B, D_z], ...],
-    "eps": [array, ...], "lrs": [...], "t_given": [...], "losses": [...], "stopped": bool, "result": what
-    train_epoch returned (or None), "last_step": the (params, state) the last train_step returned}``.
+    was given and the loss it returned: that of the real ``train_step`` (the spy calls it), or with
+    ``planted_losses`` the next of those numbers (the spy then returns the params and state it was given
+    unchanged); it stops the epoch at the first eps whose shape is not (K, len(minibatch), D_z). Returns
+    ``{"batches": [[n, ...], ...], "eps_shapes": [[K, B, D_z], ...], "eps": [array, ...], "lrs": [...],
+    "t_given": [...], "losses": [...], "stopped": bool, "result": what train_epoch returned (or None),
+    "last_step": the (params, state) the last step returned}``.
     """
     train = track.train
     real_step = getattr(train, "train_step", None)
-    if real_step is None:
-        fail("numpy_ag/train.py has no train_step: keep the stub's import `from .optim import train_step` and call "
-             "train_step once per minibatch")
+    if real_step is None and planted_losses is None:
+        fail("numpy_ag/train.py has no train_step: keep the stub's import `from .optim import train_step`, the "
+             "default of train_epoch's step")
     z_dim = int(np.shape(params["encoder"]["to_mu"][1])[0])
     record = {"batches": [], "eps_shapes": [], "eps": [], "lrs": [], "t_given": [], "losses": []}
     last = {}
@@ -178,17 +180,17 @@ def train_epoch_spy(track, params, state, x, rng, tag_column=0, **kwargs) -> dic
         record["t_given"].append(float(state["t"]) if isinstance(state, dict) and "t" in state else float("nan"))
         if tuple(np.shape(eps)[1:]) != (len(xb), z_dim):
             raise _StopEpoch
-        out = real_step(params, state, xb, eps, lr=lr)
+        if planted_losses is None:
+            out = real_step(params, state, xb, eps, lr=lr)
+        else:
+            out = (params, state, float(planted_losses[len(record["losses"]) % len(planted_losses)]))
         record["losses"].append(float(out[2]))
         last["step"] = [out[0], out[1]]
         return out
 
-    train.train_step = spy
     stopped, result = False, None
     try:
-        result = train.train_epoch(params, state, x, rng, **kwargs)
+        result = train.train_epoch(params, state, x, rng, step=spy, **kwargs)
     except _StopEpoch:
         stopped = True
-    finally:
-        train.train_step = real_step
     return {**record, "stopped": stopped, "result": result, "last_step": last.get("step")}

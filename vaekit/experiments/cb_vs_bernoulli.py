@@ -17,7 +17,6 @@ digit accuracy of the encoder means mu(x) (train means as the reference set, tes
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ from tqdm.auto import tqdm
 
 from ..plotting import new_figure, save_figure, tile
 from ..training.figures import pick_examples
-from .common import Settings, load_data, load_track, model_defaults, new_vae, train_epochs, write_results
+from .common import Settings, model_defaults, start
 from .measures import encode_means, evaluate_elbo, iwae_bound, knn_accuracy
 
 MODELS = ("cb", "bernoulli")
@@ -96,21 +95,16 @@ def decoded(track, model, name: str, z: torch.Tensor) -> np.ndarray:
 
 def run(settings: Settings) -> dict:
     """Run the experiment (see the module docstring); write its figures and results.json."""
-    started = time.perf_counter()
-    cfg = sizes(settings)
-    out = Path(settings.out)
-    track = load_track(settings)
-    data = load_data(settings)
+    ex = start(settings, sizes)
+    cfg, track, data = ex.cfg, ex.track, ex.data
     x_eval = data.x_test[: cfg["eval_images"]]
     steps = {"cb": track.optim.train_step, "bernoulli": bernoulli_train_step(track)}
     models, results = {}, {name: {} for name in MODELS}
-    with tqdm(total=2 * cfg["epochs"] + 2, desc="cb-vs-bernoulli", unit="step") as progress:
+    with tqdm(total=len(MODELS) * (cfg["epochs"] + 1) + 1, desc="cb-vs-bernoulli", unit="step") as progress:
         for name in MODELS:
             progress.set_postfix_str(f"training the {name} model")
-            model = new_vae(track, cfg["latent_dim"], tuple(cfg["hidden"]), settings.seed)
-            generator = torch.Generator().manual_seed(settings.seed)
-            train_epochs(track, model, data.x_train, cfg["epochs"], steps[name], generator, progress,
-                         cfg["batch_size"], cfg["lr"])
+            model = ex.new_vae(cfg["latent_dim"])
+            ex.train(model, cfg["epochs"], steps[name], torch.Generator().manual_seed(settings.seed), progress)
             model.eval()
             progress.set_postfix_str(f"evaluating the {name} model")
             r = results[name]
@@ -130,10 +124,9 @@ def run(settings: Settings) -> dict:
         progress.update(1)
     results["unit"] = ("nats/image; cb_log_px_iwae on the first eval_images test images with K = iwae_k, the rest "
                        "on all test images; reconstruction_mse per pixel of what each model shows")
-    figures = [plot_reconstructions(out / "cb_vs_bernoulli_reconstructions.png", track, models, data),
-               plot_samples(out / "cb_vs_bernoulli_samples.png", track, models, settings.seed)]
-    return write_results(settings, {**cfg, "n_train": len(data.x_train), "n_test": len(data.x_test)}, results,
-                         figures, started)
+    figures = [plot_reconstructions(ex.out / "cb_vs_bernoulli_reconstructions.png", track, models, data),
+               plot_samples(ex.out / "cb_vs_bernoulli_samples.png", track, models, settings.seed)]
+    return ex.finish(results, figures)
 
 
 def _panel(ax, images: np.ndarray, n_cols: int, title: str) -> None:

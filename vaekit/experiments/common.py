@@ -113,10 +113,11 @@ def z_dim_of(model) -> int:
 def train_epochs(track: Track, model, x: torch.Tensor, epochs: int, step: Callable, generator: torch.Generator,
                  progress, batch_size: int = 128, lr: float = 1e-3, n_samples: int = 1,
                  after_epoch: Callable | None = None) -> list[float]:
-    r"""Adam on ``step`` over shuffled minibatches for ``epochs`` epochs; returns the mean loss of each epoch.
+    r"""``epochs`` calls of the track's ``train_epoch`` with ``step`` and one Adam optimiser; returns the loss of
+    each epoch (the mean of its minibatch losses).
 
     Args:
-        track: the PyTorch track (for ``minibatch_indices``).
+        track: the PyTorch track (its ``train.train_epoch``, Exercise T8.1, is the minibatch loop).
         model: the VAE, updated in place.
         x: training images (N, 784).
         epochs: number of passes over x.
@@ -127,23 +128,50 @@ def train_epochs(track: Track, model, x: torch.Tensor, epochs: int, step: Callab
         after_epoch: called as ``after_epoch(epoch)`` after each epoch (e.g. to evaluate).
     """
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    z_dim = z_dim_of(model)
-    model.train()
     losses = []
     for epoch in range(1, epochs + 1):
-        total = 0.0
-        batches = track.train.minibatch_indices(len(x), batch_size, generator)
-        for idx in batches:
-            eps = torch.randn((n_samples, len(idx), z_dim), generator=generator, dtype=x.dtype)
-            total += float(step(model, optimizer, x[idx], eps)) * len(idx)
-        losses.append(total / len(x))
+        model.train()
+        losses.append(float(track.train.train_epoch(model, optimizer, x, generator, batch_size, n_samples,
+                                                    step=step)))
         if not math.isfinite(losses[-1]):
             raise ExperimentError(f"training diverged: the loss is {losses[-1]} in epoch {epoch}", code=1)
         if after_epoch is not None:
             after_epoch(epoch)
-            model.train()
         progress.update(1)
     return losses
+
+
+@dataclass
+class Run:
+    """What an experiment that trains PyTorch VAEs starts from (see :func:`start`): its settings, its sizes
+    ``cfg`` (with ``hidden``, ``batch_size`` and ``lr``), the output folder, the track, the data, the start time."""
+
+    settings: Settings
+    cfg: dict
+    out: Path
+    track: Track
+    data: Data
+    started: float
+
+    def new_vae(self, z_dim: int) -> torch.nn.Module:
+        """A fresh VAE with D_z = z_dim and the hidden widths of ``cfg``, initialised from the seed."""
+        return new_vae(self.track, z_dim, tuple(self.cfg["hidden"]), self.settings.seed)
+
+    def train(self, model, epochs: int, step: Callable, generator: torch.Generator, progress, **kwargs) -> list[float]:
+        """:func:`train_epochs` on the training images with the batch size and learning rate of ``cfg``."""
+        return train_epochs(self.track, model, self.data.x_train, epochs, step, generator, progress,
+                            self.cfg["batch_size"], self.cfg["lr"], **kwargs)
+
+    def finish(self, results: dict, figures: list[Path]) -> dict:
+        """:func:`write_results` with ``cfg`` and the sizes of both splits as the settings."""
+        sizes = {**self.cfg, "n_train": len(self.data.x_train), "n_test": len(self.data.x_test)}
+        return write_results(self.settings, sizes, results, figures, self.started)
+
+
+def start(settings: Settings, sizes: Callable[[Settings], dict]) -> Run:
+    """Start the clock, then load the track of ``settings.code`` and the data (errors as ExperimentError)."""
+    started = time.perf_counter()
+    return Run(settings, sizes(settings), Path(settings.out), load_track(settings), load_data(settings), started)
 
 
 def rounded(value, digits: int = 4):

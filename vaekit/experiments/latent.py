@@ -11,7 +11,6 @@ r"""Experiment ``latent``: what the encoder does with the digits, in a 2-D and i
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,7 @@ from tqdm.auto import tqdm
 
 from .. import plotting
 from ..plotting import new_figure, save_figure, tile
-from .common import Settings, load_data, load_track, model_defaults, new_vae, train_epochs, write_results
+from .common import Settings, model_defaults, start
 from .measures import active_units, encode_means, evaluate_elbo, knn_accuracy
 
 GRID_SIZE = 15
@@ -73,19 +72,16 @@ def cb_mean_of(track, model, z: np.ndarray) -> np.ndarray:
 
 def run(settings: Settings) -> dict:
     """Run the experiment (see the module docstring); write its figures and results.json."""
-    started = time.perf_counter()
-    cfg = sizes(settings)
-    out = Path(settings.out)
-    track = load_track(settings)
-    data = load_data(settings)
+    ex = start(settings, sizes)
+    cfg, track, data, out = ex.cfg, ex.track, ex.data, ex.out
     models, means, results = {}, {}, {}
     total = sum(cfg["epochs"].values()) + len(cfg["latent_dims"])
     with tqdm(total=total, desc="latent", unit="step") as progress:
         for z_dim in cfg["latent_dims"]:
             progress.set_postfix_str(f"training the {z_dim}-D model")
-            model = new_vae(track, z_dim, tuple(cfg["hidden"]), settings.seed)
-            train_epochs(track, model, data.x_train, cfg["epochs"][str(z_dim)], track.optim.train_step,
-                         torch.Generator().manual_seed(settings.seed), progress, cfg["batch_size"], cfg["lr"])
+            model = ex.new_vae(z_dim)
+            ex.train(model, cfg["epochs"][str(z_dim)], track.optim.train_step,
+                     torch.Generator().manual_seed(settings.seed), progress)
             model.eval()
             mu_train, mu_test = encode_means(model, data.x_train), encode_means(model, data.x_test)
             results[f"{z_dim}d"] = {
@@ -115,8 +111,7 @@ def run(settings: Settings) -> dict:
                                            f"({100 * explained[:2].sum():.0f}% of the variance)"),
         plot_interpolation(out / "latent_interpolation.png", track, models, means, data.y_test),
     ]
-    return write_results(settings, {**cfg, "n_train": len(data.x_train), "n_test": len(data.x_test)}, results,
-                         figures, started)
+    return ex.finish(results, figures)
 
 
 def plot_grid(path: Path, track, model, mu: np.ndarray, n: int = GRID_SIZE) -> Path:
