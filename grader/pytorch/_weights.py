@@ -18,12 +18,6 @@ from grader.harness import check_close, to_numpy
 VAE_SIZES = (NET_SIZES["x_dim"], NET_SIZES["hidden_dims"], NET_SIZES["z_dim"])  # VAE(x_dim, hidden_dims, z_dim)
 
 
-def check_params_after(params: dict, expected: dict, what: str, hint: str, prefix: str = "new_params") -> None:
-    """Each parameter ``{"encoder/to_mu/W": ...}`` that a probe sent against the frozen ``<prefix>/<key>``."""
-    for key, value in params.items():
-        check_close(value, expected[f"{prefix}/{key}"], f"parameter {key} after {what}", {}, hint=hint)
-
-
 def parameter_vector(order: list[str], flat: dict, prefix: str) -> np.ndarray:
     """Frozen values in the order of a module's ``.parameters()`` (``order``: their keys, weights as (out, in))."""
     return np.concatenate([np.ravel(flat[f"{prefix}/{key}"].T if key.endswith("/W") else flat[f"{prefix}/{key}"])

@@ -6,6 +6,7 @@ Importing this module also installs the stand-in for ``vaekit.data`` that ``nump
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -18,12 +19,6 @@ numpy_vaekit.install()
 GRAD_HINT = ("write the function with autograd.numpy (import autograd.numpy as np), not plain numpy, and without "
              "in-place assignment (x[i] = ..., +=) on arrays that depend on the inputs")
 LINEAR_DECODER_INPUTS = ("x", "mu", "log_var", "eps", "W", "b")
-
-
-def _nothing():
-    import contextlib
-
-    return contextlib.nullcontext()
 
 
 def _select(out, index):
@@ -43,15 +38,10 @@ def linear_decoder(W, b):
     return decode
 
 
-def _call_with_linear_decoder(function, x, mu, log_var, eps, W, b, *rest):
-    """``function(x, mu, log_var, eps, decode, *rest)`` with ``decode(z) = z @ W + b``."""
-    return function(x, mu, log_var, eps, linear_decoder(W, b), *rest)
-
-
-def _caller(function, with_linear_decoder: bool):
-    """``f(**inputs)``: the function itself, or (``with_linear_decoder``) the function given the linear decoder
-    built from the inputs W and b, and the inputs after ``LINEAR_DECODER_INPUTS`` positionally in their order."""
-    if not with_linear_decoder:
+def _caller(function, linear: bool):
+    """``f(**inputs)``: the function itself, or (``linear``) the function given the linear decoder built from
+    the inputs W and b, and the inputs after ``LINEAR_DECODER_INPUTS`` positionally in their order."""
+    if not linear:
         return function
 
     def f(**inputs):
@@ -59,7 +49,8 @@ def _caller(function, with_linear_decoder: bool):
         if missing:
             fail(f"the grader asked for a linear decoder without the inputs {missing} (a grader bug)")
         rest = [value for key, value in inputs.items() if key not in LINEAR_DECODER_INPUTS]
-        return _call_with_linear_decoder(function, *(inputs[key] for key in LINEAR_DECODER_INPUTS), *rest)
+        x, mu, log_var, eps, W, b = (inputs[key] for key in LINEAR_DECODER_INPUTS)
+        return function(x, mu, log_var, eps, linear_decoder(W, b), *rest)
     return f
 
 
@@ -94,8 +85,9 @@ def autograd_grads(track, function, inputs: dict, wrt, index=None, linear_decode
         def scalar(value, key=key):
             return _select(f(**{**inputs, key: value}), index).sum()
         at = np.asarray(inputs[key]) if keep_dtype else np.asarray(inputs[key], dtype=np.float64)
-        with np.errstate(over="ignore") if keep_dtype else _nothing():  # autograd's tanh VJP, cosh(l)^2, overflows
-            g = _grad_or_fail(scalar, at, getattr(function, "__name__", "the function"), key)  # (harmlessly) in float32
+        # in float32, autograd's tanh VJP, cosh(l)^2, overflows (harmlessly)
+        with np.errstate(over="ignore") if keep_dtype else contextlib.nullcontext():
+            g = _grad_or_fail(scalar, at, getattr(function, "__name__", "the function"), key)
         grads[key] = np.asarray(_value(g)) if keep_dtype else np.asarray(_value(g), dtype=np.float64)
     return grads
 
@@ -104,7 +96,7 @@ def autograd_grads(track, function, inputs: dict, wrt, index=None, linear_decode
 def with_linear_decoder(track, function, x, mu, log_var, eps, W, b, *rest):
     """``function(x, mu, log_var, eps, decode, *rest)`` (elbo, iwae_log_px, score_function_surrogate) with the
     linear decoder ``decode(z) = z @ W + b``; returns what the function returns."""
-    return _call_with_linear_decoder(function, x, mu, log_var, eps, W, b, *rest)
+    return function(x, mu, log_var, eps, linear_decoder(W, b), *rest)
 
 
 @probe

@@ -80,34 +80,11 @@ class Data:
     y_test: np.ndarray
 
 
-def load_data(settings: Settings) -> Data:
-    """Both splits of ``settings.dataset``; a missing or broken file becomes an ExperimentError."""
-    try:
-        x_train, y_train = load_mnist("train", settings.data_root, settings.dataset)
-        x_test, y_test = load_mnist("test", settings.data_root, settings.dataset)
-    except DataError as err:
-        raise ExperimentError(str(err)) from err
-    return Data(torch.from_numpy(x_train), y_train, torch.from_numpy(x_test), y_test)
-
-
-def load_track(settings: Settings) -> Track:
-    """The PyTorch track of ``settings.code`` (modules are imported on first use)."""
-    try:
-        return Track(settings.code, "pytorch")
-    except SubmissionError as err:
-        raise ExperimentError(str(err)) from err
-
-
 def new_vae(track: Track, z_dim: int, hidden: tuple[int, ...], seed: int) -> torch.nn.Module:
     """``track.networks.VAE(784, hidden, z_dim)`` in float32, initialised from ``seed`` (global RNG untouched)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return track.networks.VAE(IMAGE_DIM, tuple(hidden), z_dim).to(DTYPE)
-
-
-def z_dim_of(model) -> int:
-    """D_z of a VAE: the width of the encoder's mean head."""
-    return model.encoder.to_mu.out_features
 
 
 def train_epochs(track: Track, model, x: torch.Tensor, epochs: int, step: Callable, generator: torch.Generator,
@@ -169,9 +146,17 @@ class Run:
 
 
 def start(settings: Settings, sizes: Callable[[Settings], dict]) -> Run:
-    """Start the clock, then load the track of ``settings.code`` and the data (errors as ExperimentError)."""
+    """Start the clock, then load the PyTorch track of ``settings.code`` (its modules are imported on first use)
+    and both splits of ``settings.dataset``; a missing or broken folder or file becomes an ExperimentError."""
     started = time.perf_counter()
-    return Run(settings, sizes(settings), Path(settings.out), load_track(settings), load_data(settings), started)
+    try:
+        track = Track(settings.code, "pytorch")
+        x_train, y_train = load_mnist("train", settings.data_root, settings.dataset)
+        x_test, y_test = load_mnist("test", settings.data_root, settings.dataset)
+    except (SubmissionError, DataError) as err:
+        raise ExperimentError(str(err)) from err
+    data = Data(torch.from_numpy(x_train), y_train, torch.from_numpy(x_test), y_test)
+    return Run(settings, sizes(settings), Path(settings.out), track, data, started)
 
 
 def rounded(value, digits: int = 4):

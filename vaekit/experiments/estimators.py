@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from .. import gradient_variance as gv
 from ..plotting import new_figure, save_figure
-from .common import Settings, model_defaults, start, z_dim_of
+from .common import Settings, model_defaults, start
 from .measures import evaluate_elbo
 
 TOY_KS = (1.0, 0.0, -1.0, -3.0)
@@ -143,7 +143,7 @@ def gradient_moments(track, model, x: torch.Tensor, repeats: int, baseline_draws
     Returns:
         ``{name: RunningMoments}`` with ``.mean`` and ``.variance`` of shape (P_enc,).
     """
-    z_dim = z_dim_of(model)
+    z_dim = model.encoder.to_mu.out_features
     moments = {name: gv.RunningMoments() for name in VAE_ESTIMATORS}
     for _ in range(repeats):
         for name, (estimator, with_baseline) in VAE_ESTIMATORS.items():
