@@ -3,7 +3,8 @@
 An experiment is a function ``run(settings) -> dict`` in ``vaekit/experiments/<name>.py``. It uses the PyTorch
 track of the folder ``settings.code`` (the reference ``solutions`` by default, or a student's ``exercises``),
 shows one tqdm progress bar, writes its figures (PNG) and ``results.json`` atomically into ``settings.out``,
-and returns what it wrote in ``results.json``.
+and returns what it wrote in ``results.json``. One that trains VAEs begins with :func:`start` (the track, the
+data, a fresh VAE and the training through the track's ``train_epoch``) and ends with :meth:`Run.finish`.
 """
 
 from __future__ import annotations
@@ -147,7 +148,8 @@ class Run:
 
 def start(settings: Settings, sizes: Callable[[Settings], dict]) -> Run:
     """Start the clock, then load the PyTorch track of ``settings.code`` (its modules are imported on first use)
-    and both splits of ``settings.dataset``; a missing or broken folder or file becomes an ExperimentError."""
+    and both splits of ``settings.dataset`` (a missing or broken folder or file becomes an ExperimentError);
+    ``cfg`` is ``sizes(settings)``."""
     started = time.perf_counter()
     try:
         track = Track(settings.code, "pytorch")
