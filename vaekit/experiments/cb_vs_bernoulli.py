@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..plotting import new_figure, save_figure, tile
+from ..plotting import new_figure, save_figure, show_tiles
 from ..training.figures import pick_examples
 from .common import Settings, model_defaults, start
 from .measures import encode_means, evaluate_elbo, iwae_bound, knn_accuracy
@@ -129,24 +129,17 @@ def run(settings: Settings) -> dict:
     return ex.finish(results, figures)
 
 
-def _panel(ax, images: np.ndarray, n_cols: int, title: str) -> None:
-    ax.imshow(tile(images, n_cols), cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(title, fontsize=10)
-
-
 def plot_reconstructions(path: Path, track, models: dict, data) -> Path:
     """One test digit per class: the input, then each model's reconstruction of it from mu(x)."""
     idx = pick_examples(data.y_test, 1)
     x = data.x_test[idx]
     fig = new_figure(7.0, 3.4)
     axes = fig.subplots(3, 1)
-    _panel(axes[0], x.double().numpy(), len(idx), "test digits")
+    show_tiles(axes[0], x.double().numpy(), len(idx), "test digits")
     for ax, name in zip(axes[1:], MODELS):
         with torch.no_grad():
             mu = models[name].encoder(x)[0]
-        _panel(ax, decoded(track, models[name], name, mu), len(idx), f"reconstruction: {TITLES[name]}")
+        show_tiles(ax, decoded(track, models[name], name, mu), len(idx), f"reconstruction: {TITLES[name]}")
     fig.suptitle("Reconstructions from the encoder mean", fontsize=11)
     return save_figure(fig, path)
 
@@ -158,6 +151,6 @@ def plot_samples(path: Path, track, models: dict, seed: int, n: int = 32) -> Pat
     fig = new_figure(8.0, 2.6)
     axes = fig.subplots(1, 2)
     for ax, name in zip(axes, MODELS):
-        _panel(ax, decoded(track, models[name], name, z), 8, TITLES[name])
+        show_tiles(ax, decoded(track, models[name], name, z), 8, TITLES[name])
     fig.suptitle("Samples: the same z ~ N(0, I) through each decoder", fontsize=11)
     return save_figure(fig, path)

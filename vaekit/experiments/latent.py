@@ -18,7 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import plotting
-from ..plotting import new_figure, save_figure, tile
+from ..plotting import new_figure, save_figure, show_tiles, tile
 from .common import Settings, model_defaults, start
 from .measures import active_units, encode_means, evaluate_elbo, knn_accuracy
 
@@ -144,10 +144,7 @@ def plot_interpolation(path: Path, track, models: dict, means: dict, labels: np.
     for ax, (z_dim, model) in zip(axes, models.items()):
         mu = means[z_dim][1]
         line = (1.0 - alphas)[:, None] * mu[first] + alphas[:, None] * mu[second]
-        ax.imshow(tile(cb_mean_of(track, model, line), steps), cmap="gray", vmin=0.0, vmax=1.0,
-                  interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
+        show_tiles(ax, cb_mean_of(track, model, line), steps)
         ax.set_ylabel(f"{z_dim}-D", rotation=0, ha="right", va="center", fontsize=9)
     fig.suptitle(f"Interpolation from a {labels[first]} to a {labels[second]} (CB mean)", fontsize=10)
     return save_figure(fig, path)
