@@ -30,6 +30,8 @@ def main() -> None:
     import torch
 
     from vaekit.codefolder import Track
+    from vaekit.experiments.common import new_vae
+    from vaekit.experiments.measures import iwae_bound
     from vaekit.threads import set_threads
 
     x_np, source = benchlib.training_images(args.data_root, args.seed)
@@ -38,9 +40,7 @@ def main() -> None:
     x = torch.from_numpy(x_np)
 
     def new_model(seed):
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = code.networks.VAE(benchlib.X_DIM, benchlib.HIDDEN, benchlib.Z_DIM)
+        model = new_vae(code, benchlib.Z_DIM, benchlib.HIDDEN, seed)
         return model, torch.optim.Adam(model.parameters(), lr=1e-3)
 
     speed = {}
@@ -86,18 +86,8 @@ def main() -> None:
     n_iwae = len(x_test) if args.iwae_images is None else min(args.iwae_images, len(x_test))
     if n_iwae < 1:
         return
-    chunk = max(1, 10_000 // args.iwae_k)  # K * chunk rows per decoder pass
-    gen = torch.Generator().manual_seed(2)
     t0 = time.perf_counter()
-    total = 0.0
-    model.eval()
-    with torch.no_grad():
-        for start in range(0, n_iwae, chunk):
-            xb = x_test[start : min(start + chunk, n_iwae)]
-            mu, log_var = model.encoder(xb)
-            eps = torch.randn((args.iwae_k, len(xb), benchlib.Z_DIM), generator=gen)
-            total += float(code.iwae.iwae_log_px(xb, mu, log_var, eps, model.decoder).double().sum())
-    iwae = total / n_iwae
+    iwae = iwae_bound(code, model, x_test[:n_iwae], args.iwae_k, seed=2, max_draws=10_000)  # <= 10,000 rows a pass
     seconds = time.perf_counter() - t0
     if n_iwae < len(x_test):  # compare with the ELBO of the same images
         elbo = code.train.evaluate(model, x_test[:n_iwae], torch.Generator().manual_seed(1), 500, 1)[0]

@@ -179,12 +179,14 @@ def _(t, **inputs):
 NET_SIZES = {"x_dim": 6, "hidden_dims": (5,), "z_dim": 2}
 
 
-def _net_inputs(rng, k=3, b=4):
+def _net_inputs(rng, k=3, b=4, sizes=NET_SIZES):
+    """Random VAE parameters of ``sizes`` (flat, under ``params/``), x of shape (b, x_dim) in [0, 1) and
+    eps of shape (k, b, z_dim)."""
     from .pytrees import random_vae_params
 
-    params = random_vae_params(rng, **NET_SIZES)
-    x = rng.uniform(size=(b, NET_SIZES["x_dim"]))
-    return {**tree_to_flat(params, "params"), "x": x, "eps": rng.normal(size=(k, b, NET_SIZES["z_dim"]))}
+    params = random_vae_params(rng, **sizes)
+    x = rng.uniform(size=(b, sizes["x_dim"]))
+    return {**tree_to_flat(params, "params"), "x": x, "eps": rng.normal(size=(k, b, sizes["z_dim"]))}
 
 
 @case("networks/forward", _net_inputs)
@@ -362,15 +364,7 @@ def _(t, logits, x):
 DEEP_SIZES = {"x_dim": 6, "hidden_dims": (5, 4), "z_dim": 3}
 
 
-def _deep_net_inputs(rng, k=3, b=4):
-    from .pytrees import random_vae_params
-
-    params = random_vae_params(rng, **DEEP_SIZES)
-    x = rng.uniform(size=(b, DEEP_SIZES["x_dim"]))
-    return {**tree_to_flat(params, "params"), "x": x, "eps": rng.normal(size=(k, b, DEEP_SIZES["z_dim"]))}
-
-
-@_wider("wider/networks_two_hidden_layers", _deep_net_inputs)
+@_wider("wider/networks_two_hidden_layers", partial(_net_inputs, sizes=DEEP_SIZES))
 def _(t, x, eps, **flat):
     params = flat_to_tree(flat, "params")
     mu, log_var = t.networks.encode(params["encoder"], x)

@@ -40,15 +40,6 @@ def log_c_grad(l) -> np.ndarray:
     return _elementwise(_log_c_grad, l)
 
 
-def log_c_quadrature(l: float) -> float:
-    """log C(l) from its definition, 1/C = int_0^1 eta^x (1 - eta)^(1 - x) dx by numerical quadrature (a check
-    of the closed form above that does not use it)."""
-    with mp.workdps(30):
-        l = mp.mpf(l)
-        eta = 1 / (1 + mp.exp(-l))
-        return float(-mp.log(mp.quad(lambda x: eta**x * (1 - eta) ** (1 - x), [0, 1])))
-
-
 def log_c_taylor_coefficients(n_terms: int) -> list:
     """a_0 .. a_{n-1} (mpf) of log C(l) = sum_n a_n l^(2n): a_0 = log 2, a_n = (2^(2n) - 2) B_2n / ((2n)! 2n).
 
@@ -93,13 +84,6 @@ def cb_mean(l) -> np.ndarray:
 def cb_mean_grad(l) -> np.ndarray:
     """dE[x]/dl, elementwise."""
     return _elementwise(_cb_mean_grad, l)
-
-
-def cb_mean_quadrature(l: float) -> float:
-    """E[x] = int x e^(lx) dx / int e^(lx) dx by numerical quadrature (a check of the closed form above)."""
-    with mp.workdps(30):
-        l = mp.mpf(l)
-        return float(mp.quad(lambda x: x * mp.exp(l * x), [0, 1]) / mp.quad(lambda x: mp.exp(l * x), [0, 1]))
 
 
 def log_mean_exp(a, axis: int = -1, keepdims: bool = False) -> np.ndarray:

@@ -1,5 +1,7 @@
 """Every tolerance the grader uses, in one place. Comparisons are made in float64 unless a test says otherwise."""
 
+import numpy as np
+
 # Values of a function against the frozen reference: |got - expected| <= ATOL + RTOL * |expected|.
 RTOL = 1e-7
 ATOL = 1e-9
@@ -56,6 +58,21 @@ CB32_GRAD_RTOL = 1e-5  # away from the window the gradients are well conditioned
 # times this bound, summed over the steps taken, on top of its usual tolerance; every other mistake (a missing
 # bias correction, t from 0, g for g^2) is off by far more than eps / sqrt(v).
 ADAM_EPS_SLACK = 2.0
+ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8  # the documented defaults (adam_update's and torch.optim.Adam's)
+
+
+def adam_slack(step, v, adam_eps: float = ADAM_EPS):
+    """ADAM_EPS_SLACK * |step| * eps / (sqrt(v) + eps): how far the efficient form may be from the documented
+    step ``step`` (per entry, one step); ``v`` is the (uncorrected) second moment after the step."""
+    return ADAM_EPS_SLACK * np.abs(step) * adam_eps / (np.sqrt(v) + adam_eps)
+
+
+def first_step_slack(step, lr: float):
+    """adam_slack of the first Adam step, from the expected step alone: at t = 1 the step is s = -lr g / (|g| + eps),
+    so |g| = eps |s| / (lr - |s|) and v = (1 - b2) g^2."""
+    g = ADAM_EPS * np.abs(step) / np.maximum(lr - np.abs(step), 1e-300)
+    return adam_slack(step, (1 - ADAM_B2) * g**2)
+
 
 # Monte Carlo estimates of the grader's own expected values (cases "wider/..."): they are computed with so many
 # draws that their standard error is below 1/10 of the standard error of the test statistic compared with them.

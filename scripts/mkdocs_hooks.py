@@ -74,14 +74,8 @@ def on_config(config, **kwargs):
 
 
 def on_post_build(config, **kwargs):
-    """Copy MathJax's files into the built site (``site_dir/assets/vendor/mathjax/``)."""
-    copy_mathjax(Path(config["site_dir"]) / MATHJAX_DEST)
-
-
-def copy_mathjax(dest: Path) -> Path:
-    """Copy MathJax 2's static files into ``dest`` (created or refreshed); return ``dest``."""
-    shutil.copytree(mathjax_static(), dest, dirs_exist_ok=True)
-    return dest
+    """Copy MathJax's files into the built site (``site_dir/assets/vendor/mathjax/``, created or refreshed)."""
+    shutil.copytree(mathjax_static(), Path(config["site_dir"]) / MATHJAX_DEST, dirs_exist_ok=True)
 
 
 def figure_markdown(path: str, caption: str, page_src: str, docs_dir: Path, indent: str = "") -> str:
@@ -114,11 +108,8 @@ def grader_tests(grader_dir: Path) -> dict[str, list[str]]:
                 continue
             for dec in node.decorator_list:
                 target = dec.func if isinstance(dec, ast.Call) else dec
-                if (
-                    isinstance(target, ast.Attribute)
-                    and isinstance(target.value, ast.Attribute)
-                    and target.value.attr == "mark"
-                ):
+                mark = target.value if isinstance(target, ast.Attribute) else None  # pytest.mark of pytest.mark.ex1_1
+                if isinstance(mark, ast.Attribute) and mark.attr == "mark":
                     found.setdefault(target.attr, []).append(node.name)
     return found
 

@@ -303,11 +303,11 @@ MUTANTS = [
            (("rng.standard_normal((n_samples, len(idx), z_dim))", "rng.standard_normal((1, len(idx), z_dim))"),),
            "8.1", ("test_train_epoch_carries_the_state_and_returns_the_mean_minibatch_loss",), "n_samples"),
     Mutant("train_epoch_ignores_lr", F + "train.py",
-           (("train_step(params, state, x_train[idx], eps, lr=lr)", "train_step(params, state, x_train[idx], eps)"),),
+           (("step(params, state, x_train[idx], eps, lr=lr)", "step(params, state, x_train[idx], eps)"),),
            "8.1", ("test_train_epoch_carries_the_state_and_returns_the_mean_minibatch_loss",), "pass lr on"),
     Mutant("train_epoch_drops_the_adam_state", F + "train.py",
-           (("params, state, loss = train_step(params, state, x_train[idx], eps, lr=lr)",
-             "params, _, loss = train_step(params, state, x_train[idx], eps, lr=lr)"),),
+           (("params, state, loss = step(params, state, x_train[idx], eps, lr=lr)",
+             "params, _, loss = step(params, state, x_train[idx], eps, lr=lr)"),),
            "8.1", ("test_train_epoch_carries_the_state_and_returns_the_mean_minibatch_loss",), "the state the previous one returned"),
     Mutant("evaluate_decodes_the_mean", F + "train.py",
            (("eps = rng.standard_normal((n_samples, len(xb), z_dim)).astype(x.dtype)",
@@ -399,6 +399,10 @@ MUTANTS = [
     Mutant("iwae_step_ascends_the_loss", F + "iwae_train.py",
            (("return -np.mean(iwae_log_px(", "return np.mean(iwae_log_px("),),
            "10.5", ("test_iwae_train_step_matches_reference",), "-mean"),
+    Mutant("train_epoch_ignores_its_step", F + "train.py",
+           (("params, state, loss = step(params, state, x_train[idx], eps, lr=lr)",
+             "params, state, loss = train_step(params, state, x_train[idx], eps, lr=lr)"),),
+           "8.1", ("test_train_epoch_calls_the_step_it_is_given",), "the step it was given"),
 ]
 
 VARIANTS = [

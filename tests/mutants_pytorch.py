@@ -365,6 +365,10 @@ MUTANTS = [
            (("    return float(loss.detach())",
              "    mu, log_var = model.encoder(x)\n    return float(-torch.mean(iwae_log_px(x, mu, log_var, eps, model.decoder)))"),),
            "T10.5", ("test_iwae_train_step_matches_reference",), "before"),
+    Mutant("t_train_epoch_ignores_its_step", F + "train.py",
+           (("losses.append(step(model, optimizer, x_train[idx], eps))",
+             "losses.append(train_step(model, optimizer, x_train[idx], eps))"),),
+           "T8.1", ("test_train_epoch_calls_the_step_it_is_given",), "the step it was given"),
 ]
 
 VARIANTS = [

@@ -65,8 +65,9 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
     return write_bytes(path, buffer.getvalue())
 
 
-def _show(ax, canvas, title=None):
-    ax.imshow(canvas, **_GREY)
+def show_tiles(ax, images, n_cols: int, title: str | None = None) -> None:
+    """``images`` (N, 784) tiled ``n_cols`` to a row (:func:`tile`) on ``ax``, grey levels in [0, 1], no ticks."""
+    ax.imshow(tile(images, n_cols), **_GREY)
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
@@ -98,7 +99,7 @@ def save_reconstructions(path, x, x_recon, n_cols: int = 10, title: str | None =
     fig = new_figure(1.0 + 0.6 * n_cols, 1.2 * n_pairs + 0.6)
     axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
     for i, (ax, row) in enumerate(zip(axes, rows)):
-        _show(ax, tile(row.reshape(n_cols, -1), n_cols))
+        show_tiles(ax, row.reshape(n_cols, -1), n_cols)
         ax.set_ylabel("input" if i % 2 == 0 else "recon.", fontsize=8, rotation=0, ha="right", va="center")
     fig.suptitle(title or "Inputs (odd rows) and reconstructions (even rows)", fontsize=11)
     return save_figure(fig, path)
@@ -109,7 +110,7 @@ def save_image_grid(path, images, n_cols: int = 8, title: str | None = None) -> 
     a = _images(images, "images")
     n_rows = max(1, -(-len(a) // n_cols))
     fig = new_figure(0.5 * n_cols + 0.4, 0.5 * n_rows + 0.7)
-    _show(fig.add_subplot(1, 1, 1), tile(a.reshape(len(a), -1), n_cols), title)
+    show_tiles(fig.add_subplot(1, 1, 1), a.reshape(len(a), -1), n_cols, title)
     return save_figure(fig, path)
 
 
@@ -153,7 +154,7 @@ def save_traversal(path, images, dims, column_labels, title: str | None = None) 
     n_rows, n_cols = len(dims), len(column_labels)
     fig = new_figure(0.55 * n_cols + 1.0, 0.55 * n_rows + 1.0)
     ax = fig.add_subplot(1, 1, 1)
-    _show(ax, tile(images.reshape(n_rows * n_cols, -1), n_cols))
+    show_tiles(ax, images.reshape(n_rows * n_cols, -1), n_cols)
     step = IMAGE_SIDE + 1
     ax.set_yticks([r * step + IMAGE_SIDE / 2 for r in range(n_rows)], [f"$z_{{{d + 1}}}$" for d in dims], fontsize=8)
     ax.set_xticks([c * step + IMAGE_SIDE / 2 for c in range(n_cols)], list(column_labels), fontsize=8)
@@ -175,7 +176,7 @@ def save_interpolation(path, images, alphas, title: str | None = None) -> Path:
     n = len(a)
     fig = new_figure(0.6 * n + 0.4, 1.3)
     ax = fig.add_subplot(1, 1, 1)
-    _show(ax, tile(a.reshape(n, -1), n), title or "Interpolation between two latent codes")
+    show_tiles(ax, a.reshape(n, -1), n, title or "Interpolation between two latent codes")
     step = IMAGE_SIDE + 1
     ax.set_xticks([c * step + IMAGE_SIDE / 2 for c in range(n)], [f"{t:.2f}" for t in alphas], fontsize=7)
     ax.tick_params(length=0)

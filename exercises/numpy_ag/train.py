@@ -15,10 +15,15 @@ from .networks import vae_forward
 from .optim import train_step
 
 
-def train_epoch(params, state, x_train, rng, batch_size=128, n_samples=1, lr=1e-3, progress=False):
-    r"""One pass over the shuffled training set, one :func:`train_step` per minibatch (Exercise 8.1).
+def train_epoch(params, state, x_train, rng, batch_size=128, n_samples=1, lr=1e-3, progress=False,
+                step=train_step):
+    r"""One pass over the shuffled training set, one ``step`` per minibatch (Exercise 8.1).
 
-    For each minibatch of B images draw eps ~ N(0, I) of shape (K, B, D_z) from ``rng`` and take a step.
+    For each minibatch of B images draw eps ~ N(0, I) of shape (K, B, D_z) from ``rng`` and take a step:
+
+    .. math::
+        (\theta_{t+1}, s_{t+1}, \ell_t) = \mathrm{step}(\theta_t, s_t, x_{\mathrm{idx}_t}, \varepsilon_t),
+        \qquad \text{mean\_loss} = \frac1T \sum_{t=1}^T \ell_t
 
     Args:
         params: the parameter pytree; D_z is ``params["encoder"]["to_mu"][1].shape[0]``.
@@ -29,9 +34,14 @@ def train_epoch(params, state, x_train, rng, batch_size=128, n_samples=1, lr=1e-
         n_samples: K, Monte Carlo samples per example.
         lr: Adam step size.
         progress: show a progress bar.
+        step: the update of one minibatch, ``step(params, state, xb, eps, lr=lr) -> (params, state, loss)``
+            with xb of shape (B, D_x), eps of shape (K, B, D_z) and loss a float in nats per image; called once
+            per minibatch, each time with the params and state the previous call returned. Default
+            :func:`train_step` (the negative ELBO, Exercise 7.2); another objective brings its own step.
 
     Returns:
-        ``(params, state, mean_loss)`` with mean_loss the average minibatch loss in nats per image.
+        ``(params, state, mean_loss)``: those of the last step, and mean_loss the average over the T minibatches
+        of the losses ``step`` returned, in nats per image.
 
     See: docs/exercises/numpy.md#ex8_1
     """

@@ -1,5 +1,5 @@
-"""Adam helpers of the NumPy track's tests (7.1, 7.2, 10.5): the slack of Adam's efficient form, the state's
-layout, and two training steps that carry the Adam state from one call to the next."""
+"""Adam helpers of the NumPy track's tests (7.1, 7.2, 10.5): the state's layout, and two training steps that carry
+the Adam state from one call to the next (the slack of Adam's efficient form is tolerances.adam_slack)."""
 
 import numpy as np
 from autograd.misc import flatten
@@ -8,15 +8,6 @@ from grader import tolerances as tol
 from grader.harness import call, check_close, fail, to_numpy
 from grader.pytrees import flat_to_tree
 from grader.remote import RemoteTrack
-
-B1, B2, ADAM_EPS = 0.9, 0.999, 1e-8  # adam_update's documented defaults
-
-
-def adam_slack(step, v, adam_eps=ADAM_EPS):
-    """What Adam's "efficient" form may differ from the documented step ``step`` by (per entry, one step): see
-    tolerances.ADAM_EPS_SLACK. ``v`` is the (uncorrected) second moment after the step."""
-    return tol.ADAM_EPS_SLACK * np.abs(step) * adam_eps / (np.sqrt(v) + adam_eps)
-
 
 def check_state(state, name: str, expected_t: int | None = None):
     """The state is a dict with m, v and the step count t (and t is ``expected_t``)."""
@@ -36,7 +27,7 @@ def _wrong_m(ref, i, grad):
     wrong = {"the Adam m of minus the gradient of the loss (the gradient of the bound, not of the loss)": -m,
              "the Adam m of the gradient of the sum over the batch": m * len(ref.inputs["x"])}
     if i > 1:
-        wrong["the m of a fresh Adam state: the state given to the step was not used"] = (1 - B1) * grad
+        wrong["the m of a fresh Adam state: the state given to the step was not used"] = (1 - tol.ADAM_B1) * grad
     return wrong
 
 
@@ -65,7 +56,7 @@ def check_two_adam_steps(step_function, name: str, ref, hint: str) -> None:
         check_close(state["v"], ref.outputs[f"v_{i}"], f"Adam state v {where}", {}, hint=hint)
         check_state(state, f"{name} ({where})", i)
         expected_step = ref.outputs[f"theta_{i}"] - theta
-        slack = slack + adam_slack(expected_step, ref.outputs[f"v_{i}"])
+        slack = slack + tol.adam_slack(expected_step, ref.outputs[f"v_{i}"])
         new_theta = to_numpy(flatten(params)[0], f"the parameters returned by {name}")
         check_close(new_theta - theta, expected_step, f"the step of the flattened parameters in call {i}", {},
                     rtol=0.0, atol=tol.ATOL + tol.RTOL * np.abs(ref.outputs[f"theta_{i}"]) + slack, hint=hint)

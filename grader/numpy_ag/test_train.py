@@ -43,13 +43,9 @@ def test_a_short_training_run_raises_the_elbo(np_track):
 @pytest.mark.ex8_1
 @pytest.mark.core
 def test_train_epoch_visits_every_example_once_in_minibatches(np_track):
-    x = _toy_data(seeds.numpy_rng(0), n=50)
-    x[:, 0] = np.arange(50) / 100.0  # tag each example
-    params = random_vae_params(seeds.numpy_rng(1), 16, (8,), 2)
-    state = np_track.optim.adam_init(flatten(params)[0])
-    # train_epoch(params, state, x, rng, batch_size=16) in the worker, with a spy in place of the train_step it
-    # calls: the spy notes the tags of each minibatch and the shape of its eps (and stops at a wrong shape)
-    spied = call("train_epoch", probe, np_track, "train_epoch_spy", params, state, x, seeds.numpy_rng(2), batch_size=16)
+    # train_epoch(params, state, x (50 examples), rng, batch_size=16, step=spy) in the worker: the spy step notes
+    # the tags of each minibatch and the shape of its eps (and stops at a wrong shape), then calls train_step
+    spied = _spied_epoch(np_track, 2, batch_size=16)
     seen, sizes = [], []
     for tags, eps_shape in zip(spied["batches"], spied["eps_shapes"]):
         seen.extend(tags)
@@ -60,7 +56,7 @@ def test_train_epoch_visits_every_example_once_in_minibatches(np_track):
     if sorted(seen) != list(range(50)) or max(sizes, default=0) > 16:
         fail(f"one epoch over 50 examples with batch_size 16 should visit each example exactly once in minibatches "
              f"of at most 16; visited {len(seen)} examples ({len(set(seen))} distinct) in batches of {sizes}\n"
-             "  hint: shuffle the indices with rng, slice them in batch_size chunks, call train_step on x[idx]")
+             "  hint: shuffle the indices with rng, slice them in batch_size chunks, call step on x[idx]")
     if seen == sorted(seen):
         fail("train_epoch visited the examples in their stored order; shuffle them with rng.permutation each epoch")
 
@@ -81,47 +77,77 @@ def test_evaluate_matches_reference_with_uneven_batches(np_track):
 
 
 def _spied_epoch(np_track, seed_stream: int, n=50, **kwargs):
+    """train_epoch(params, state, x of n tagged examples, rng, step=spy, **kwargs) in the worker (see the probe
+    ``train_epoch_spy``), from an Adam state that has taken 5 steps already (m, v zeros)."""
     x = _toy_data(seeds.numpy_rng(0), n=n)
     x[:, 0] = np.arange(n) / 100.0  # tag each example
     params = random_vae_params(seeds.numpy_rng(1), 16, (8,), 2)
-    theta = flatten(params)[0]
-    state = np_track.optim.adam_init(theta)
-    state = {**state, "t": 5}  # an Adam state that has taken 5 steps already (m, v zeros)
-    return call("train_epoch", probe, np_track, "train_epoch_spy", params, state, x, seeds.numpy_rng(seed_stream),
-                **kwargs)
+    state = {**np_track.optim.adam_init(flatten(params)[0]), "t": 5}
+    spied = call("train_epoch", probe, np_track, "train_epoch_spy", params, state, x, seeds.numpy_rng(seed_stream),
+                 **kwargs)
+    if not spied["batches"]:
+        fail("train_epoch never called the step it was given: it ignores its step argument; call "
+             "step(params, state, x_train[idx], eps, lr=lr) once per minibatch, not train_step by name (step's "
+             "default is train_step)")
+    return spied
+
+
+@pytest.mark.ex8_1
+@pytest.mark.core
+def test_train_epoch_calls_the_step_it_is_given(np_track):
+    # train_epoch(params, state, x (50 examples), rng, batch_size=16, n_samples=3, step=spy): the spy returns the
+    # params and state it got and a planted loss; it must be called once per minibatch, with the minibatch and eps
+    # of shape (3, B, 2), and train_epoch must return the mean of the losses the step returned
+    planted = [2.5, 40.0, -1.0, 7.25]
+    spied = _spied_epoch(np_track, 6, batch_size=16, n_samples=3, planted_losses=planted)
+    for tags, shape in zip(spied["batches"], spied["eps_shapes"]):
+        if tuple(shape) != (3, len(tags), 2):
+            fail(f"train_epoch(..., n_samples=3, step=step) gave step eps of shape {tuple(shape)} for a minibatch "
+                 f"of {len(tags)}; expected (3, {len(tags)}, 2)")
+    sizes = [len(tags) for tags in spied["batches"]]
+    if sorted(sum(spied["batches"], [])) != list(range(50)) or sizes != [16, 16, 16, 2]:
+        fail(f"one epoch over 50 examples with batch_size 16 should call step once per minibatch, on minibatches of "
+             f"16, 16, 16 and 2 examples that hold each example once; it called it on minibatches of {sizes}")
+    result = spied["result"]
+    if not isinstance(result, (tuple, list)) or len(result) != 3:
+        fail(f"train_epoch must return (params, state, mean_loss); got {type(result).__name__}")
+    check_close(result[2], np.mean(spied["losses"]), "train_epoch's mean_loss vs the mean of the losses its step "
+                "returned", {"losses step returned": np.array(spied["losses"])},
+                hint="mean_loss is the average of the losses returned by the step train_epoch was given")
 
 
 @pytest.mark.ex8_1
 @pytest.mark.core
 def test_train_epoch_carries_the_state_and_returns_the_mean_minibatch_loss(np_track):
-    # train_epoch(params, state, x (50 examples), rng, batch_size=16, n_samples=2, lr=0.02) with a spy on train_step
+    # train_epoch(params, state, x (50 examples), rng, batch_size=16, n_samples=2, lr=0.02, step=spy); the spy step
+    # calls train_step
     spied = _spied_epoch(np_track, 2, batch_size=16, n_samples=2, lr=0.02)
     if spied["stopped"]:
-        fail(f"train_epoch passed eps of shape {tuple(spied['eps_shapes'][-1])} to train_step; expected (K, B, 2)")
+        fail(f"train_epoch passed eps of shape {tuple(spied['eps_shapes'][-1])} to step; expected (K, B, 2)")
     n_calls = len(spied["batches"])
     if n_calls != 4:
-        fail(f"one epoch over 50 examples with batch_size 16 should call train_step 4 times; it called it {n_calls} times")
+        fail(f"one epoch over 50 examples with batch_size 16 should call step 4 times; it called it {n_calls} times")
     if spied["lrs"] != [0.02] * n_calls:
-        fail(f"train_epoch(..., lr=0.02) called train_step with lr {spied['lrs']}: pass lr on to every train_step")
+        fail(f"train_epoch(..., lr=0.02) called step with lr {spied['lrs']}: pass lr on to every step")
     if [s[0] for s in spied["eps_shapes"]] != [2] * n_calls:
         fail(f"train_epoch(..., n_samples=2) drew eps of shapes {spied['eps_shapes']}: K = n_samples samples per "
              "example, eps of shape (n_samples, B, D_z)")
     if spied["t_given"] != [5.0 + i for i in range(n_calls)]:
-        fail(f"train_epoch started with an Adam state at t = 5 and gave train_step states with t = {spied['t_given']}; "
-             f"expected {[5 + i for i in range(n_calls)]}: each train_step gets the state the previous one returned")
+        fail(f"train_epoch started with an Adam state at t = 5 and gave step states with t = {spied['t_given']}; "
+             f"expected {[5 + i for i in range(n_calls)]}: each step gets the state the previous one returned")
     result = spied["result"]
     if not isinstance(result, (tuple, list)) or len(result) != 3:
         fail(f"train_epoch must return (params, state, mean_loss); got {type(result).__name__}")
     params, state, mean_loss = result
     last_params, last_state = spied["last_step"]
     if not isinstance(state, dict) or float(state.get("t", -1)) != 5 + n_calls:
-        fail(f"train_epoch must return the Adam state of the last train_step (t = {5 + n_calls}); got "
+        fail(f"train_epoch must return the Adam state of the last step (t = {5 + n_calls}); got "
              f"{state.get('t') if isinstance(state, dict) else type(state).__name__}")
     check_close(flatten(params)[0], flatten(last_params)[0], "the parameters train_epoch returned vs those of its "
-                "last train_step", {}, hint="return the parameters of the last train_step")
+                "last step", {}, hint="return the parameters of the last step")
     check_close(mean_loss, np.mean(spied["losses"]), "train_epoch's mean_loss vs the mean of its minibatch losses",
                 {"minibatch losses": np.array(spied["losses"])},
-                hint="mean_loss is the average of the losses train_step returned over the epoch's minibatches")
+                hint="mean_loss is the average of the losses step returned over the epoch's minibatches")
     eps = [np.asarray(e) for e in spied["eps"]]
     if any(np.array_equal(eps[i][:, : len(eps[j][0])], eps[j][:, : len(eps[i][0])]) for i in range(n_calls)
            for j in range(i)):

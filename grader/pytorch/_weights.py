@@ -18,12 +18,6 @@ from grader.harness import check_close, to_numpy
 VAE_SIZES = (NET_SIZES["x_dim"], NET_SIZES["hidden_dims"], NET_SIZES["z_dim"])  # VAE(x_dim, hidden_dims, z_dim)
 
 
-def check_params_after(params: dict, expected: dict, what: str, hint: str, prefix: str = "new_params") -> None:
-    """Each parameter ``{"encoder/to_mu/W": ...}`` that a probe sent against the frozen ``<prefix>/<key>``."""
-    for key, value in params.items():
-        check_close(value, expected[f"{prefix}/{key}"], f"parameter {key} after {what}", {}, hint=hint)
-
-
 def parameter_vector(order: list[str], flat: dict, prefix: str) -> np.ndarray:
     """Frozen values in the order of a module's ``.parameters()`` (``order``: their keys, weights as (out, in))."""
     return np.concatenate([np.ravel(flat[f"{prefix}/{key}"].T if key.endswith("/W") else flat[f"{prefix}/{key}"])
@@ -36,24 +30,9 @@ def parameter_vector(order: list[str], flat: dict, prefix: str) -> np.ndarray:
 # the NumPy track (grader/numpy_ag): it differs from the documented step s by at most |s| * eps / (sqrt(v) + eps)
 # per entry and step, and the grader allows tolerances.ADAM_EPS_SLACK times this bound, summed over the steps
 # taken, on top of its usual tolerance; so are torch.optim.Adam's own implementations (foreach, fused), which
-# differ from the reference only in floating-point order. Every other mistake (the gradient of the ELBO instead of
-# the loss's, an optimiser of one's own, a loss summed over the batch) is off by far more than eps / sqrt(v).
-B1, B2, ADAM_EPS = 0.9, 0.999, 1e-8  # torch.optim.Adam's defaults (and adam_update's)
-
-
-def adam_slack(step, v, adam_eps: float = ADAM_EPS):
-    """What Adam's efficient form may differ from the documented step ``step`` by (per entry, one step); ``v`` is
-    the (uncorrected) second moment after the step."""
-    return tol.ADAM_EPS_SLACK * np.abs(step) * adam_eps / (np.sqrt(v) + adam_eps)
-
-
-def first_step_slack(step, lr: float):
-    """adam_slack of the first Adam step, from the expected step alone: at t = 1 the step is s = -lr g / (|g| + eps),
-    so |g| = eps |s| / (lr - |s|) and v = (1 - b2) g^2."""
-    g = ADAM_EPS * np.abs(step) / np.maximum(lr - np.abs(step), 1e-300)
-    return adam_slack(step, (1 - B2) * g**2)
-
-
+# differ from the reference only in floating-point order (tolerances.adam_slack). Every other mistake (the gradient
+# of the ELBO instead of the loss's, an optimiser of one's own, a loss summed over the batch) is off by far more than
+# eps / sqrt(v).
 def check_steps(params: dict, before: dict, after: dict, slack: dict, what: str, hint: str, hints=None) -> None:
     """The step (new - old) of each parameter ``{"encoder/to_mu/W": ...}`` that a probe sent against the expected
     step ``after[key] - before[key]``, within the usual tolerance plus ``slack[key]`` (Adam's eps, see above)."""

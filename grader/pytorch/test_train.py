@@ -33,8 +33,14 @@ def _toy_weights(seed=1):
 
 def _epochs(torch_track, x, generator, **kw) -> dict:
     """train_epoch(model, Adam(lr=0.01), x, generator, ...) on the toy VAE, in the worker (see the probe
-    ``train_epochs``: losses, parameters after, global random states moved, what train_step got)."""
-    return probe(torch_track, "train_epochs", _toy_weights(), TOY_SIZES, x, generator, **kw)
+    ``train_epochs``: losses, parameters after, global random states moved; with ``spy=True``, what the step
+    train_epoch was given got)."""
+    run = probe(torch_track, "train_epochs", _toy_weights(), TOY_SIZES, x, generator, **kw)
+    if kw.get("spy") and run["losses"] and not run["batches"]:
+        fail("train_epoch never called the step it was given: it ignores its step argument; call "
+             "step(model, optimizer, x_train[idx], eps) once per minibatch, not train_step by name (step's default "
+             "is train_step)")
+    return run
 
 
 def _check_loss(loss) -> None:
@@ -64,7 +70,7 @@ def test_train_epoch_visits_every_example_once_in_minibatches(torch_track):
     run = _epochs(torch_track, x, seeds.torch_generator(0), spy=True, stop_at_bad_eps=True,
                   batch_size=16, n_samples=2)
     seen, sizes = [], []
-    for batch in run["batches"]:  # what train_step got, in order
+    for batch in run["batches"]:  # what the step got, in order
         xb, eps = batch["x"], batch["eps"]
         seen.extend(torch.round(xb[:, 0] * 100).long().tolist())
         sizes.append(len(xb))
@@ -77,9 +83,36 @@ def test_train_epoch_visits_every_example_once_in_minibatches(torch_track):
         fail(f"one epoch over 50 examples with batch_size 16 should visit each example exactly once in minibatches "
              f"of at most 16; visited {len(seen)} examples ({len(set(seen))} distinct) in batches of {sizes}\n"
              "  hint: shuffle the indices with torch.randperm(N, generator=generator), slice them in batch_size "
-             "chunks, call train_step on x[idx]")
+             "chunks, call step on x[idx]")
     if seen == sorted(seen):
         fail("train_epoch visited the examples in their stored order; shuffle them with torch.randperm each epoch")
+
+
+@pytest.mark.ext8_1
+@pytest.mark.core
+def test_train_epoch_calls_the_step_it_is_given(torch_track):
+    # train_epoch(model, optimizer, x (50 examples), generator, batch_size=16, n_samples=3, step=spy): the spy
+    # returns a planted loss (and leaves the model as it is); it must be called once per minibatch, with the
+    # minibatch and eps of shape (3, B, 2), and train_epoch must return the mean of the losses the step returned
+    x = _toy_data(n=50)
+    x[:, 0] = np.arange(50) / 100.0  # tag each example
+    planted = [2.5, 40.0, -1.0, 7.25]
+    run = _epochs(torch_track, x, seeds.torch_generator(7), spy=True, stop_at_bad_eps=True, planted_losses=planted,
+                  batch_size=16, n_samples=3)
+    for batch in run["batches"]:
+        xb, eps = batch["x"], batch["eps"]
+        if not isinstance(eps, torch.Tensor) or tuple(eps.shape) != (3, len(xb), 2):
+            fail(f"train_epoch(..., n_samples=3, step=step) gave step eps of shape "
+                 f"{tuple(getattr(eps, 'shape', ()))} for a minibatch of {len(xb)}; expected (3, {len(xb)}, 2)")
+    sizes = [len(b["x"]) for b in run["batches"]]
+    if sorted(sum((_tags(b) for b in run["batches"]), [])) != list(range(50)) or sizes != [16, 16, 16, 2]:
+        fail(f"one epoch over 50 examples with batch_size 16 should call step once per minibatch, on minibatches of "
+             f"16, 16, 16 and 2 examples that hold each example once; it called it on minibatches of {sizes}")
+    _check_loss(run["losses"][0])
+    step_losses = np.array([float(v) for v in run["step_losses"]])
+    check_close(run["losses"][0], np.mean(step_losses), "train_epoch's result vs the mean of the losses its step "
+                "returned", {"losses step returned": step_losses},
+                hint="return the mean of the losses returned by the step train_epoch was given")
 
 
 @pytest.mark.ext8_1
@@ -121,16 +154,16 @@ def test_train_epoch_returns_the_mean_minibatch_loss_with_fresh_standard_normal_
     run = _epochs(torch_track, x, seeds.torch_generator(4), spy=True, stop_at_bad_eps=True, batch_size=16,
                   n_samples=2)
     if len(run["step_losses"]) != len(run["batches"]) or not run["losses"]:
-        fail(f"train_epoch passed eps of shape {tuple(getattr(run['batches'][-1]['eps'], 'shape', ()))} to train_step;"
+        fail(f"train_epoch passed eps of shape {tuple(getattr(run['batches'][-1]['eps'], 'shape', ()))} to step;"
              " expected (n_samples, B, D_z) = (2, B, 2) and the dtype of x")
     _check_loss(run["losses"][0])
     if len(run["batches"]) != 4:
-        fail(f"one epoch over 50 examples with batch_size 16 should call train_step 4 times; it called it "
+        fail(f"one epoch over 50 examples with batch_size 16 should call step 4 times; it called it "
              f"{len(run['batches'])} times")
     step_losses = np.array([float(v) for v in run["step_losses"]])
     check_close(run["losses"][0], np.mean(step_losses), "train_epoch's result vs the mean of the losses its "
-                "train_steps returned", {"minibatch losses": step_losses},
-                hint="return the mean over the epoch's minibatches of the losses train_step returned (not the last "
+                "steps returned", {"minibatch losses": step_losses},
+                hint="return the mean over the epoch's minibatches of the losses step returned (not the last "
                      "one, not their sum)")
     eps = [b["eps"] for b in run["batches"]]
     for i in range(len(eps)):
@@ -156,7 +189,7 @@ def test_train_epoch_shuffles_anew_every_epoch_with_its_generator(torch_track):
         run = _epochs(torch_track, x, seeds.torch_generator(seed), epochs=2, spy=True, batch_size=12)
         batches = [_tags(b) for b in run["batches"]]
         if len(batches) != 8:
-            fail(f"two epochs over 48 examples with batch_size 12 should call train_step 8 times; it called it "
+            fail(f"two epochs over 48 examples with batch_size 12 should call step 8 times; it called it "
                  f"{len(batches)} times")
         first, second = sum(batches[:4], []), sum(batches[4:], [])
         if first == second:

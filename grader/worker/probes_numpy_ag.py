@@ -6,6 +6,7 @@ Importing this module also installs the stand-in for ``vaekit.data`` that ``nump
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -18,12 +19,6 @@ numpy_vaekit.install()
 GRAD_HINT = ("write the function with autograd.numpy (import autograd.numpy as np), not plain numpy, and without "
              "in-place assignment (x[i] = ..., +=) on arrays that depend on the inputs")
 LINEAR_DECODER_INPUTS = ("x", "mu", "log_var", "eps", "W", "b")
-
-
-def _nothing():
-    import contextlib
-
-    return contextlib.nullcontext()
 
 
 def _select(out, index):
@@ -43,15 +38,10 @@ def linear_decoder(W, b):
     return decode
 
 
-def _call_with_linear_decoder(function, x, mu, log_var, eps, W, b, *rest):
-    """``function(x, mu, log_var, eps, decode, *rest)`` with ``decode(z) = z @ W + b``."""
-    return function(x, mu, log_var, eps, linear_decoder(W, b), *rest)
-
-
-def _caller(function, with_linear_decoder: bool):
-    """``f(**inputs)``: the function itself, or (``with_linear_decoder``) the function given the linear decoder
-    built from the inputs W and b, and the inputs after ``LINEAR_DECODER_INPUTS`` positionally in their order."""
-    if not with_linear_decoder:
+def _caller(function, linear: bool):
+    """``f(**inputs)``: the function itself, or (``linear``) the function given the linear decoder built from
+    the inputs W and b, and the inputs after ``LINEAR_DECODER_INPUTS`` positionally in their order."""
+    if not linear:
         return function
 
     def f(**inputs):
@@ -59,7 +49,8 @@ def _caller(function, with_linear_decoder: bool):
         if missing:
             fail(f"the grader asked for a linear decoder without the inputs {missing} (a grader bug)")
         rest = [value for key, value in inputs.items() if key not in LINEAR_DECODER_INPUTS]
-        return _call_with_linear_decoder(function, *(inputs[key] for key in LINEAR_DECODER_INPUTS), *rest)
+        x, mu, log_var, eps, W, b = (inputs[key] for key in LINEAR_DECODER_INPUTS)
+        return function(x, mu, log_var, eps, linear_decoder(W, b), *rest)
     return f
 
 
@@ -94,8 +85,9 @@ def autograd_grads(track, function, inputs: dict, wrt, index=None, linear_decode
         def scalar(value, key=key):
             return _select(f(**{**inputs, key: value}), index).sum()
         at = np.asarray(inputs[key]) if keep_dtype else np.asarray(inputs[key], dtype=np.float64)
-        with np.errstate(over="ignore") if keep_dtype else _nothing():  # autograd's tanh VJP, cosh(l)^2, overflows
-            g = _grad_or_fail(scalar, at, getattr(function, "__name__", "the function"), key)  # (harmlessly) in float32
+        # in float32, autograd's tanh VJP, cosh(l)^2, overflows (harmlessly)
+        with np.errstate(over="ignore") if keep_dtype else contextlib.nullcontext():
+            g = _grad_or_fail(scalar, at, getattr(function, "__name__", "the function"), key)
         grads[key] = np.asarray(_value(g)) if keep_dtype else np.asarray(_value(g), dtype=np.float64)
     return grads
 
@@ -104,7 +96,7 @@ def autograd_grads(track, function, inputs: dict, wrt, index=None, linear_decode
 def with_linear_decoder(track, function, x, mu, log_var, eps, W, b, *rest):
     """``function(x, mu, log_var, eps, decode, *rest)`` (elbo, iwae_log_px, score_function_surrogate) with the
     linear decoder ``decode(z) = z @ W + b``; returns what the function returns."""
-    return _call_with_linear_decoder(function, x, mu, log_var, eps, W, b, *rest)
+    return function(x, mu, log_var, eps, linear_decoder(W, b), *rest)
 
 
 @probe
@@ -151,21 +143,23 @@ class _StopEpoch(BaseException):
 
 
 @probe
-def train_epoch_spy(track, params, state, x, rng, tag_column=0, **kwargs) -> dict:
-    """``train.train_epoch(params, state, x, rng, **kwargs)`` with a spy in place of the ``train_step`` it calls.
+def train_epoch_spy(track, params, state, x, rng, tag_column=0, planted_losses=None, **kwargs) -> dict:
+    """``train.train_epoch(params, state, x, rng, step=spy, **kwargs)``: a spy is the step it is given.
 
     Each example of ``x`` carries its index n as ``x[n, tag_column] = n / 100``. The spy records, per call,
     the indices of the minibatch, the shape of its eps, the eps itself, the lr, the step count t of the state it
-    was given and the loss the real ``train_step`` returned; it stops the epoch at the first eps whose shape is not
-    (K, len(minibatch), D_z). Returns ``{"batches": [[n, ...], ...], "eps_shapes": [[K, B, D_z], ...],
-    "eps": [array, ...], "lrs": [...], "t_given": [...], "losses": [...], "stopped": bool, "result": what
-    train_epoch returned (or None), "last_step": the (params, state) the last train_step returned}``.
+    was given and the loss it returned: that of the real ``train_step`` (the spy calls it), or with
+    ``planted_losses`` the next of those numbers (the spy then returns the params and state it was given
+    unchanged); it stops the epoch at the first eps whose shape is not (K, len(minibatch), D_z). Returns
+    ``{"batches": [[n, ...], ...], "eps_shapes": [[K, B, D_z], ...], "eps": [array, ...], "lrs": [...],
+    "t_given": [...], "losses": [...], "stopped": bool, "result": what train_epoch returned (or None),
+    "last_step": the (params, state) the last step returned}``.
     """
     train = track.train
     real_step = getattr(train, "train_step", None)
-    if real_step is None:
-        fail("numpy_ag/train.py has no train_step: keep the stub's import `from .optim import train_step` and call "
-             "train_step once per minibatch")
+    if real_step is None and planted_losses is None:
+        fail("numpy_ag/train.py has no train_step: keep the stub's import `from .optim import train_step`, the "
+             "default of train_epoch's step")
     z_dim = int(np.shape(params["encoder"]["to_mu"][1])[0])
     record = {"batches": [], "eps_shapes": [], "eps": [], "lrs": [], "t_given": [], "losses": []}
     last = {}
@@ -178,17 +172,17 @@ def train_epoch_spy(track, params, state, x, rng, tag_column=0, **kwargs) -> dic
         record["t_given"].append(float(state["t"]) if isinstance(state, dict) and "t" in state else float("nan"))
         if tuple(np.shape(eps)[1:]) != (len(xb), z_dim):
             raise _StopEpoch
-        out = real_step(params, state, xb, eps, lr=lr)
+        if planted_losses is None:
+            out = real_step(params, state, xb, eps, lr=lr)
+        else:
+            out = (params, state, float(planted_losses[len(record["losses"]) % len(planted_losses)]))
         record["losses"].append(float(out[2]))
         last["step"] = [out[0], out[1]]
         return out
 
-    train.train_step = spy
     stopped, result = False, None
     try:
-        result = train.train_epoch(params, state, x, rng, **kwargs)
+        result = train.train_epoch(params, state, x, rng, step=spy, **kwargs)
     except _StopEpoch:
         stopped = True
-    finally:
-        train.train_step = real_step
     return {**record, "stopped": stopped, "result": result, "last_step": last.get("step")}

@@ -234,16 +234,17 @@ def _elbo_at_zero_noise(model, x, z_dim: int):
 
 @probe
 def train_epochs(track, flat: dict, sizes, x, generator, epochs=1, lr=0.01, spy=False, stop_at_bad_eps=False,
-                 measure=False, **kwargs) -> dict:
+                 measure=False, planted_losses=None, **kwargs) -> dict:
     """``epochs`` calls of ``train.train_epoch(model, optimizer, x, generator, **kwargs)`` on a VAE with the
     weights of ``flat`` and one ``torch.optim.Adam(lr)``.
 
     Returns ``{"losses", "params": [model.parameters() after], "changed": global random states that the
-    epochs moved}``; with ``measure``, ``"before"``/``"after"``: VAE(x, eps = 0)[0]; with ``spy``,
-    ``"batches"``: ``[{"x": minibatch, "eps": its eps}]`` as ``train_step`` got them and ``"step_losses"``: what
-    the real ``train_step`` returned for each (a spy stands in for
-    ``train.train_step``; with ``stop_at_bad_eps`` the run stops at the first eps that is not a tensor of shape
-    (n_samples, B, z_dim) and the dtype of the minibatch).
+    epochs moved}``; with ``measure``, ``"before"``/``"after"``: VAE(x, eps = 0)[0]; with ``spy``, a spy is the
+    ``step`` train_epoch is given (``step=spy``), and ``"batches"``: ``[{"x": minibatch, "eps": its eps}]`` as
+    the step got them and ``"step_losses"``: what it returned for each: the loss of the real ``train_step`` (the
+    spy calls it), or with ``planted_losses`` the next of those numbers (the model is then left as it is).
+    With ``stop_at_bad_eps`` the run stops at the first eps that is not a tensor of shape (n_samples, B, z_dim)
+    and the dtype of the minibatch.
     """
     model = nets.build(track, "VAE", flat, *sizes)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -253,8 +254,7 @@ def train_epochs(track, flat: dict, sizes, x, generator, epochs=1, lr=0.01, spy=
     report = {"losses": [], "batches": [], "step_losses": []}
     if measure:
         report["before"] = _elbo_at_zero_noise(model, x, z_dim)
-    module = track.module("train")
-    real_step = track.function("train.train_step") if spy else None
+    real_step = track.function("train.train_step") if spy and planted_losses is None else None
     n_samples = kwargs.get("n_samples", 1)
 
     def spy_step(model, optimizer, xb, eps):
@@ -262,21 +262,21 @@ def train_epochs(track, flat: dict, sizes, x, generator, epochs=1, lr=0.01, spy=
         if stop_at_bad_eps and not (isinstance(eps, torch.Tensor) and eps.dtype == xb.dtype
                                     and tuple(eps.shape) == (n_samples, len(xb), z_dim)):
             raise _Stop
-        loss = real_step(model, optimizer, xb, eps)
+        if planted_losses is None:
+            loss = real_step(model, optimizer, xb, eps)
+        else:
+            loss = float(planted_losses[len(report["step_losses"]) % len(planted_losses)])
         report["step_losses"].append(plain(loss))
         return loss
 
     if spy:
-        module.train_step = spy_step
+        kwargs["step"] = spy_step
     try:
         with GlobalRandomness() as state:
             for _ in range(epochs):
                 report["losses"].append(plain(call("train_epoch", train_epoch, model, opt, x, generator, **kwargs)))
     except _Stop:
         pass
-    finally:
-        if spy:
-            module.train_step = real_step
     report["changed"] = state.changed
     report["params"] = [p.detach().clone() for p in model.parameters()]
     if measure:

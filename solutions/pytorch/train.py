@@ -29,11 +29,15 @@ def minibatch_indices(n, batch_size, generator):
     return torch.split(torch.randperm(n, generator=generator), batch_size)
 
 
-def train_epoch(model, optimizer, x_train, generator, batch_size=128, n_samples=1, progress=False):
-    r"""One pass over the shuffled training set, one :func:`~.optim.train_step` per minibatch (Exercise T8.1).
+def train_epoch(model, optimizer, x_train, generator, batch_size=128, n_samples=1, progress=False, step=train_step):
+    r"""One pass over the shuffled training set, one ``step`` per minibatch (Exercise T8.1).
 
     For each minibatch of B images draw eps ~ N(0, I) of shape (K, B, D_z) with
-    ``torch.randn(..., generator=generator, dtype=x_train.dtype)`` and take a step.
+    ``torch.randn(..., generator=generator, dtype=x_train.dtype)`` and take a step:
+
+    .. math::
+        \ell_t = \mathrm{step}(\text{model}, \text{optimizer}, x_{\mathrm{idx}_t}, \varepsilon_t), \qquad
+        \text{result} = \frac1T \sum_{t=1}^T \ell_t
 
     Args:
         model: a :class:`~.networks.VAE`; D_z is ``model.encoder.to_mu.out_features``. Updated in place.
@@ -43,9 +47,13 @@ def train_epoch(model, optimizer, x_train, generator, batch_size=128, n_samples=
         batch_size: B (the last minibatch may be smaller).
         n_samples: K, Monte Carlo samples per example.
         progress: show a progress bar.
+        step: the update of one minibatch, ``step(model, optimizer, xb, eps) -> loss`` with xb of shape (B, D_x),
+            eps of shape (K, B, D_z) and loss a float in nats per image; it updates the model in place. Default
+            :func:`~.optim.train_step` (the negative ELBO, Exercise T7.1); another objective (the IWAE bound,
+            a score-function gradient) brings its own step.
 
     Returns:
-        The mean minibatch loss of the epoch, a float in nats per image.
+        The mean over the epoch's T minibatches of the losses ``step`` returned, a float in nats per image.
 
     See: docs/exercises/pytorch.md#ext8_1
     """
@@ -55,7 +63,7 @@ def train_epoch(model, optimizer, x_train, generator, batch_size=128, n_samples=
     batches = minibatch_indices(len(x_train), batch_size, generator)
     for idx in tqdm(batches, desc="train", leave=False, disable=not progress):
         eps = torch.randn((n_samples, len(idx), z_dim), generator=generator, dtype=x_train.dtype).to(x_train.device)
-        losses.append(train_step(model, optimizer, x_train[idx], eps))
+        losses.append(step(model, optimizer, x_train[idx], eps))
     return sum(losses) / len(losses)
     # END SOLUTION
 

@@ -7,6 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import int_at_least
+
 DESCRIPTION = """\
 Run an experiment with the PyTorch track (the reference solutions by default; --code exercises runs yours):
   estimators       pathwise vs score-function gradients: toy variances, VAE gradient variance, training curves
@@ -55,16 +57,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _threads(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
 def register(subparsers) -> None:
     from ..experiments import EXPERIMENTS
     from ..threads import DEFAULT_THREADS
@@ -82,7 +74,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", default="runs/experiments", metavar="DIR",
                    help="parent folder of the results (default: runs/experiments); each goes to DIR/NAME")
     p.add_argument("--seed", type=int, default=0, help="seeds the weights, the shuffling and every eps")
-    p.add_argument("--threads", type=_threads, default=DEFAULT_THREADS, metavar="N",
+    p.add_argument("--threads", type=int_at_least(0), default=DEFAULT_THREADS, metavar="N",
                    help="threads of PyTorch and BLAS (0: the libraries' defaults); one is the safe choice when "
                         "other programs share the cores")
     p.set_defaults(func=run)

@@ -29,8 +29,12 @@ def add_grading_options(p: argparse.ArgumentParser) -> None:
 
 
 def options_from(args: argparse.Namespace):
+    """The GradingOptions of the flags of :func:`add_grading_options`; ValueError if --exercises names an exercise
+    or track that does not exist."""
     from ..grading.judge import GradingOptions
+    from ..grading.selection import exercise_ids
 
+    exercise_ids(args.exercises)
     return GradingOptions(exercises=args.exercises, test_timeout=args.timeout, total_timeout=args.total_timeout,
                           memory_gb=args.memory_gb or None, seed=args.seed, flat_track=args.flat_track,
                           unsafe=args.unsafe, reference_seed=getattr(args, "reference_seed", None))
@@ -40,10 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from ..grading.layout import SubmissionLayoutError
     from grader.reports import write_reports
     from ..grading.judge import GradingError, grade
-    from ..grading.selection import exercise_ids
 
     try:
-        exercise_ids(args.exercises)
         result = grade(args.submission, options_from(args))
     except (SubmissionLayoutError, ValueError) as err:
         print(f"vaekit grade: {err}", file=sys.stderr)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 def run(args: argparse.Namespace) -> int:
     from ..grading.classroom import grade_class
-    from ..grading.selection import exercise_ids
     from .grade import options_from
 
     folder = Path(args.submissions)
@@ -17,11 +16,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"vaekit grade-class: {folder} is not a folder of submissions (sub-folders or .zip files)", file=sys.stderr)
         return 2
     try:
-        exercise_ids(args.exercises)
+        opts = options_from(args)
     except ValueError as err:
         print(f"vaekit grade-class: {err}", file=sys.stderr)
         return 2
-    opts = options_from(args)
     if not opts.unsafe:
         from grader.sandbox import bwrap_works
 

@@ -17,7 +17,6 @@ digit accuracy of the encoder means mu(x) (train means as the reference set, tes
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +24,9 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..plotting import new_figure, save_figure, tile
+from ..plotting import new_figure, save_figure, show_tiles
 from ..training.figures import pick_examples
-from .common import Settings, load_data, load_track, model_defaults, new_vae, train_epochs, write_results
+from .common import Settings, model_defaults, start
 from .measures import encode_means, evaluate_elbo, iwae_bound, knn_accuracy
 
 MODELS = ("cb", "bernoulli")
@@ -96,21 +95,16 @@ def decoded(track, model, name: str, z: torch.Tensor) -> np.ndarray:
 
 def run(settings: Settings) -> dict:
     """Run the experiment (see the module docstring); write its figures and results.json."""
-    started = time.perf_counter()
-    cfg = sizes(settings)
-    out = Path(settings.out)
-    track = load_track(settings)
-    data = load_data(settings)
+    ex = start(settings, sizes)
+    cfg, track, data = ex.cfg, ex.track, ex.data
     x_eval = data.x_test[: cfg["eval_images"]]
     steps = {"cb": track.optim.train_step, "bernoulli": bernoulli_train_step(track)}
     models, results = {}, {name: {} for name in MODELS}
-    with tqdm(total=2 * cfg["epochs"] + 2, desc="cb-vs-bernoulli", unit="step") as progress:
+    with tqdm(total=len(MODELS) * (cfg["epochs"] + 1) + 1, desc="cb-vs-bernoulli", unit="step") as progress:
         for name in MODELS:
             progress.set_postfix_str(f"training the {name} model")
-            model = new_vae(track, cfg["latent_dim"], tuple(cfg["hidden"]), settings.seed)
-            generator = torch.Generator().manual_seed(settings.seed)
-            train_epochs(track, model, data.x_train, cfg["epochs"], steps[name], generator, progress,
-                         cfg["batch_size"], cfg["lr"])
+            model = ex.new_vae(cfg["latent_dim"])
+            ex.train(model, cfg["epochs"], steps[name], torch.Generator().manual_seed(settings.seed), progress)
             model.eval()
             progress.set_postfix_str(f"evaluating the {name} model")
             r = results[name]
@@ -130,17 +124,9 @@ def run(settings: Settings) -> dict:
         progress.update(1)
     results["unit"] = ("nats/image; cb_log_px_iwae on the first eval_images test images with K = iwae_k, the rest "
                        "on all test images; reconstruction_mse per pixel of what each model shows")
-    figures = [plot_reconstructions(out / "cb_vs_bernoulli_reconstructions.png", track, models, data),
-               plot_samples(out / "cb_vs_bernoulli_samples.png", track, models, settings.seed)]
-    return write_results(settings, {**cfg, "n_train": len(data.x_train), "n_test": len(data.x_test)}, results,
-                         figures, started)
-
-
-def _panel(ax, images: np.ndarray, n_cols: int, title: str) -> None:
-    ax.imshow(tile(images, n_cols), cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(title, fontsize=10)
+    figures = [plot_reconstructions(ex.out / "cb_vs_bernoulli_reconstructions.png", track, models, data),
+               plot_samples(ex.out / "cb_vs_bernoulli_samples.png", track, models, settings.seed)]
+    return ex.finish(results, figures)
 
 
 def plot_reconstructions(path: Path, track, models: dict, data) -> Path:
@@ -149,11 +135,11 @@ def plot_reconstructions(path: Path, track, models: dict, data) -> Path:
     x = data.x_test[idx]
     fig = new_figure(7.0, 3.4)
     axes = fig.subplots(3, 1)
-    _panel(axes[0], x.double().numpy(), len(idx), "test digits")
+    show_tiles(axes[0], x.double().numpy(), len(idx), "test digits")
     for ax, name in zip(axes[1:], MODELS):
         with torch.no_grad():
             mu = models[name].encoder(x)[0]
-        _panel(ax, decoded(track, models[name], name, mu), len(idx), f"reconstruction: {TITLES[name]}")
+        show_tiles(ax, decoded(track, models[name], name, mu), len(idx), f"reconstruction: {TITLES[name]}")
     fig.suptitle("Reconstructions from the encoder mean", fontsize=11)
     return save_figure(fig, path)
 
@@ -165,6 +151,6 @@ def plot_samples(path: Path, track, models: dict, seed: int, n: int = 32) -> Pat
     fig = new_figure(8.0, 2.6)
     axes = fig.subplots(1, 2)
     for ax, name in zip(axes, MODELS):
-        _panel(ax, decoded(track, models[name], name, z), 8, TITLES[name])
+        show_tiles(ax, decoded(track, models[name], name, z), 8, TITLES[name])
     fig.suptitle("Samples: the same z ~ N(0, I) through each decoder", fontsize=11)
     return save_figure(fig, path)

@@ -3,7 +3,8 @@
 An experiment is a function ``run(settings) -> dict`` in ``vaekit/experiments/<name>.py``. It uses the PyTorch
 track of the folder ``settings.code`` (the reference ``solutions`` by default, or a student's ``exercises``),
 shows one tqdm progress bar, writes its figures (PNG) and ``results.json`` atomically into ``settings.out``,
-and returns what it wrote in ``results.json``.
+and returns what it wrote in ``results.json``. One that trains VAEs begins with :func:`start` (the track, the
+data, a fresh VAE and the training through the track's ``train_epoch``) and ends with :meth:`Run.finish`.
 """
 
 from __future__ import annotations
@@ -80,24 +81,6 @@ class Data:
     y_test: np.ndarray
 
 
-def load_data(settings: Settings) -> Data:
-    """Both splits of ``settings.dataset``; a missing or broken file becomes an ExperimentError."""
-    try:
-        x_train, y_train = load_mnist("train", settings.data_root, settings.dataset)
-        x_test, y_test = load_mnist("test", settings.data_root, settings.dataset)
-    except DataError as err:
-        raise ExperimentError(str(err)) from err
-    return Data(torch.from_numpy(x_train), y_train, torch.from_numpy(x_test), y_test)
-
-
-def load_track(settings: Settings) -> Track:
-    """The PyTorch track of ``settings.code`` (modules are imported on first use)."""
-    try:
-        return Track(settings.code, "pytorch")
-    except SubmissionError as err:
-        raise ExperimentError(str(err)) from err
-
-
 def new_vae(track: Track, z_dim: int, hidden: tuple[int, ...], seed: int) -> torch.nn.Module:
     """``track.networks.VAE(784, hidden, z_dim)`` in float32, initialised from ``seed`` (global RNG untouched)."""
     with torch.random.fork_rng(devices=[]):
@@ -105,18 +88,14 @@ def new_vae(track: Track, z_dim: int, hidden: tuple[int, ...], seed: int) -> tor
         return track.networks.VAE(IMAGE_DIM, tuple(hidden), z_dim).to(DTYPE)
 
 
-def z_dim_of(model) -> int:
-    """D_z of a VAE: the width of the encoder's mean head."""
-    return model.encoder.to_mu.out_features
-
-
 def train_epochs(track: Track, model, x: torch.Tensor, epochs: int, step: Callable, generator: torch.Generator,
                  progress, batch_size: int = 128, lr: float = 1e-3, n_samples: int = 1,
                  after_epoch: Callable | None = None) -> list[float]:
-    r"""Adam on ``step`` over shuffled minibatches for ``epochs`` epochs; returns the mean loss of each epoch.
+    r"""``epochs`` calls of the track's ``train_epoch`` with ``step`` and one Adam optimiser; returns the loss of
+    each epoch (the mean of its minibatch losses).
 
     Args:
-        track: the PyTorch track (for ``minibatch_indices``).
+        track: the PyTorch track (its ``train.train_epoch``, Exercise T8.1, is the minibatch loop).
         model: the VAE, updated in place.
         x: training images (N, 784).
         epochs: number of passes over x.
@@ -127,23 +106,59 @@ def train_epochs(track: Track, model, x: torch.Tensor, epochs: int, step: Callab
         after_epoch: called as ``after_epoch(epoch)`` after each epoch (e.g. to evaluate).
     """
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    z_dim = z_dim_of(model)
-    model.train()
     losses = []
     for epoch in range(1, epochs + 1):
-        total = 0.0
-        batches = track.train.minibatch_indices(len(x), batch_size, generator)
-        for idx in batches:
-            eps = torch.randn((n_samples, len(idx), z_dim), generator=generator, dtype=x.dtype)
-            total += float(step(model, optimizer, x[idx], eps)) * len(idx)
-        losses.append(total / len(x))
+        model.train()
+        losses.append(float(track.train.train_epoch(model, optimizer, x, generator, batch_size, n_samples,
+                                                    step=step)))
         if not math.isfinite(losses[-1]):
             raise ExperimentError(f"training diverged: the loss is {losses[-1]} in epoch {epoch}", code=1)
         if after_epoch is not None:
             after_epoch(epoch)
-            model.train()
         progress.update(1)
     return losses
+
+
+@dataclass
+class Run:
+    """What an experiment that trains PyTorch VAEs starts from (see :func:`start`): its settings, its sizes
+    ``cfg`` (with ``hidden``, ``batch_size`` and ``lr``), the output folder, the track, the data, the start time."""
+
+    settings: Settings
+    cfg: dict
+    out: Path
+    track: Track
+    data: Data
+    started: float
+
+    def new_vae(self, z_dim: int) -> torch.nn.Module:
+        """A fresh VAE with D_z = z_dim and the hidden widths of ``cfg``, initialised from the seed."""
+        return new_vae(self.track, z_dim, tuple(self.cfg["hidden"]), self.settings.seed)
+
+    def train(self, model, epochs: int, step: Callable, generator: torch.Generator, progress, **kwargs) -> list[float]:
+        """:func:`train_epochs` on the training images with the batch size and learning rate of ``cfg``."""
+        return train_epochs(self.track, model, self.data.x_train, epochs, step, generator, progress,
+                            self.cfg["batch_size"], self.cfg["lr"], **kwargs)
+
+    def finish(self, results: dict, figures: list[Path]) -> dict:
+        """:func:`write_results` with ``cfg`` and the sizes of both splits as the settings."""
+        sizes = {**self.cfg, "n_train": len(self.data.x_train), "n_test": len(self.data.x_test)}
+        return write_results(self.settings, sizes, results, figures, self.started)
+
+
+def start(settings: Settings, sizes: Callable[[Settings], dict]) -> Run:
+    """Start the clock, then load the PyTorch track of ``settings.code`` (its modules are imported on first use)
+    and both splits of ``settings.dataset`` (a missing or broken folder or file becomes an ExperimentError);
+    ``cfg`` is ``sizes(settings)``."""
+    started = time.perf_counter()
+    try:
+        track = Track(settings.code, "pytorch")
+        x_train, y_train = load_mnist("train", settings.data_root, settings.dataset)
+        x_test, y_test = load_mnist("test", settings.data_root, settings.dataset)
+    except (SubmissionError, DataError) as err:
+        raise ExperimentError(str(err)) from err
+    data = Data(torch.from_numpy(x_train), y_train, torch.from_numpy(x_test), y_test)
+    return Run(settings, sizes(settings), Path(settings.out), track, data, started)
 
 
 def rounded(value, digits: int = 4):

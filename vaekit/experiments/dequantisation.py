@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from .. import IMAGE_DIM
 from ..data import load_mnist_bytes
 from ..pixels import CB_PAPER_ETA_MIN, EVAL_NOISE, cb_log_prob_ceiling, dequantise, noise_rng
-from ..plotting import new_figure, save_figure, tile
+from ..plotting import new_figure, save_figure, show_tiles
 from ..training.config import TrainConfig
 from ..training.loop import TrainError, run_with_trainer
 from .common import ExperimentError, Settings, model_defaults, write_results
@@ -221,12 +221,7 @@ def plot_samples(path: Path, shown: dict, latent_dims: list[int]) -> Path:
     axes = fig.subplots(len(latent_dims), len(variants), squeeze=False)
     for row, z_dim in enumerate(latent_dims):
         for col, variant in enumerate(variants):
-            ax = axes[row, col]
-            ax.imshow(tile(shown[variant, z_dim]["samples"], 6), cmap="gray", vmin=0.0, vmax=1.0,
-                      interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_title(f"{variant}, D_z = {z_dim}", fontsize=10)
+            show_tiles(axes[row, col], shown[variant, z_dim]["samples"], 6, f"{variant}, D_z = {z_dim}")
     fig.suptitle("Prior samples: CB mean of decode(z), z ~ N(0, I)", fontsize=11)
     return save_figure(fig, path)
 
@@ -239,9 +234,7 @@ def plot_reconstructions(path: Path, shown: dict, z_dim: int) -> Path:
     fig = new_figure(0.55 * len(inputs) + 1.2, 0.62 * len(rows) + 0.6)
     axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
     for ax, images, name in zip(axes, rows, ["input", *variants]):
-        ax.imshow(tile(images, len(images)), cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
+        show_tiles(ax, images, len(images))
         ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
     fig.suptitle(f"Test images and reconstructions, D_z = {z_dim} (CB mean)", fontsize=10)
     return save_figure(fig, path)

@@ -18,7 +18,6 @@ The score-function baseline is b(x) = an ELBO estimate of the same image from M 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ from tqdm.auto import tqdm
 
 from .. import gradient_variance as gv
 from ..plotting import new_figure, save_figure
-from .common import Settings, load_data, load_track, model_defaults, new_vae, train_epochs, write_results, z_dim_of
+from .common import Settings, model_defaults, start
 from .measures import evaluate_elbo
 
 TOY_KS = (1.0, 0.0, -1.0, -3.0)
@@ -144,7 +143,7 @@ def gradient_moments(track, model, x: torch.Tensor, repeats: int, baseline_draws
     Returns:
         ``{name: RunningMoments}`` with ``.mean`` and ``.variance`` of shape (P_enc,).
     """
-    z_dim = z_dim_of(model)
+    z_dim = model.encoder.to_mu.out_features
     moments = {name: gv.RunningMoments() for name in VAE_ESTIMATORS}
     for _ in range(repeats):
         for name, (estimator, with_baseline) in VAE_ESTIMATORS.items():
@@ -204,13 +203,10 @@ def score_function_step(track, baseline_draws: int, generator: torch.Generator):
 
 def run(settings: Settings) -> dict:
     """Run the experiment (see the module docstring); write its figures and results.json."""
-    started = time.perf_counter()
-    cfg = sizes(settings)
-    out = Path(settings.out)
-    track = load_track(settings)
-    data = load_data(settings)
+    ex = start(settings, sizes)
+    cfg, track, data, out = ex.cfg, ex.track, ex.data, ex.out
     generator = torch.Generator().manual_seed(settings.seed)
-    hidden, z_dim = tuple(cfg["hidden"]), cfg["latent_dim"]
+    z_dim = cfg["latent_dim"]
     x_var = data.x_train[: cfg["variance_batch"]]
     x_eval = data.x_test[: cfg["curve_eval_images"]]
     total = 1 + 2 * cfg["variance_repeats"] + cfg["pretrain_epochs"] + 3 * cfg["curve_epochs"]
@@ -220,11 +216,10 @@ def run(settings: Settings) -> dict:
         progress.update(1)
 
         progress.set_postfix_str("gradient variance")
-        model = new_vae(track, z_dim, hidden, settings.seed)
+        model = ex.new_vae(z_dim)
         summaries = {"initial": variance_summary(gradient_moments(
             track, model, x_var, cfg["variance_repeats"], cfg["baseline_draws"], generator, progress))}
-        train_epochs(track, model, data.x_train, cfg["pretrain_epochs"], track.optim.train_step, generator,
-                     progress, cfg["batch_size"], cfg["lr"])
+        ex.train(model, cfg["pretrain_epochs"], track.optim.train_step, generator, progress)
         summaries["trained"] = variance_summary(gradient_moments(
             track, model, x_var, cfg["variance_repeats"], cfg["baseline_draws"], generator, progress))
 
@@ -234,11 +229,10 @@ def run(settings: Settings) -> dict:
                  "score": score_function_step(track, 0, generator)}
         for name, step in steps.items():
             progress.set_postfix_str(f"training with {LABELS[name]}")
-            model = new_vae(track, z_dim, hidden, settings.seed)
+            model = ex.new_vae(z_dim)
             curve = [evaluate_elbo(track, model, x_eval, settings.seed)["elbo"]]
-            train_epochs(track, model, data.x_train, cfg["curve_epochs"], step, generator, progress,
-                         cfg["batch_size"], cfg["lr"],
-                         after_epoch=lambda e: curve.append(evaluate_elbo(track, model, x_eval, settings.seed)["elbo"]))
+            ex.train(model, cfg["curve_epochs"], step, generator, progress,
+                     after_epoch=lambda e: curve.append(evaluate_elbo(track, model, x_eval, settings.seed)["elbo"]))
             curves[name] = curve
 
     figures = [
@@ -252,8 +246,7 @@ def run(settings: Settings) -> dict:
         "training_test_elbo": curves,
         "unit": "variance in (gradient units)^2; ELBO in nats/image",
     }
-    return write_results(settings, {**cfg, "n_train": len(data.x_train), "n_test": len(data.x_test)}, results,
-                         figures, started)
+    return ex.finish(results, figures)
 
 
 def plot_toy(path: Path, rows: list[dict]) -> Path:

@@ -23,7 +23,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..plotting import new_figure, save_figure
-from .common import Settings, load_data, load_track, model_defaults, new_vae, train_epochs, write_results
+from .common import Settings, model_defaults, start
 from .measures import active_units, encode_means, evaluate_elbo, iwae_bound
 
 
@@ -41,23 +41,18 @@ def sizes(settings: Settings) -> dict:
 
 def run(settings: Settings) -> dict:
     """Run the experiment (see the module docstring); write its figure and results.json."""
-    started = time.perf_counter()
-    cfg = sizes(settings)
-    out = Path(settings.out)
-    track = load_track(settings)
-    data = load_data(settings)
+    ex = start(settings, sizes)
+    cfg, track, data = ex.cfg, ex.track, ex.data
     x_eval = data.x_test[: cfg["eval_images"]]
-    models = {}
     results = {"bounds": {}, "test_elbo": {}, "active_units": {}, "train_seconds": {}, "train_loss": {}}
     total = len(cfg["train_k"]) * (cfg["epochs"] + len(cfg["eval_k"]) + 1)
     with tqdm(total=total, desc="iwae", unit="step") as progress:
         for k in cfg["train_k"]:
             progress.set_postfix_str(f"training with K = {k}")
-            model = new_vae(track, cfg["latent_dim"], tuple(cfg["hidden"]), settings.seed)
+            model = ex.new_vae(cfg["latent_dim"])
             generator = torch.Generator().manual_seed(settings.seed)
             t0 = time.perf_counter()
-            losses = train_epochs(track, model, data.x_train, cfg["epochs"], track.iwae_train.iwae_train_step,
-                                  generator, progress, cfg["batch_size"], cfg["lr"], n_samples=k)
+            losses = ex.train(model, cfg["epochs"], track.iwae_train.iwae_train_step, generator, progress, n_samples=k)
             results["train_seconds"][str(k)] = time.perf_counter() - t0
             results["train_loss"][str(k)] = losses
             model.eval()
@@ -70,15 +65,12 @@ def run(settings: Settings) -> dict:
             results["test_elbo"][str(k)] = evaluate_elbo(track, model, data.x_test, settings.seed + 1)
             results["active_units"][str(k)] = active_units(encode_means(model, data.x_test))
             progress.update(1)
-            models[k] = model
     best = str(cfg["eval_k"][-1])
     results["log_px_estimate"] = {k: b[best] for k, b in results["bounds"].items()}
     # on the same test images: what the largest K adds to the single-sample bound L_1 (the ELBO, sampled KL)
     results["gap_log_px_minus_l1"] = {k: b[best] - b["1"] for k, b in results["bounds"].items()}
     results["unit"] = "nats/image; bounds on the first eval_images test images, test_elbo on all of them"
-    figures = [plot_bounds(out / "iwae_bound_vs_k.png", results["bounds"], len(x_eval))]
-    return write_results(settings, {**cfg, "n_train": len(data.x_train), "n_test": len(data.x_test)}, results,
-                         figures, started)
+    return ex.finish(results, [plot_bounds(ex.out / "iwae_bound_vs_k.png", results["bounds"], len(x_eval))])
 
 
 def plot_bounds(path: Path, bounds: dict, n_eval: int) -> Path:

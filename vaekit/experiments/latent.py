@@ -11,7 +11,6 @@ r"""Experiment ``latent``: what the encoder does with the digits, in a 2-D and i
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +18,8 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import plotting
-from ..plotting import new_figure, save_figure, tile
-from .common import Settings, load_data, load_track, model_defaults, new_vae, train_epochs, write_results
+from ..plotting import new_figure, save_figure, show_tiles, tile
+from .common import Settings, model_defaults, start
 from .measures import active_units, encode_means, evaluate_elbo, knn_accuracy
 
 GRID_SIZE = 15
@@ -73,19 +72,16 @@ def cb_mean_of(track, model, z: np.ndarray) -> np.ndarray:
 
 def run(settings: Settings) -> dict:
     """Run the experiment (see the module docstring); write its figures and results.json."""
-    started = time.perf_counter()
-    cfg = sizes(settings)
-    out = Path(settings.out)
-    track = load_track(settings)
-    data = load_data(settings)
+    ex = start(settings, sizes)
+    cfg, track, data, out = ex.cfg, ex.track, ex.data, ex.out
     models, means, results = {}, {}, {}
     total = sum(cfg["epochs"].values()) + len(cfg["latent_dims"])
     with tqdm(total=total, desc="latent", unit="step") as progress:
         for z_dim in cfg["latent_dims"]:
             progress.set_postfix_str(f"training the {z_dim}-D model")
-            model = new_vae(track, z_dim, tuple(cfg["hidden"]), settings.seed)
-            train_epochs(track, model, data.x_train, cfg["epochs"][str(z_dim)], track.optim.train_step,
-                         torch.Generator().manual_seed(settings.seed), progress, cfg["batch_size"], cfg["lr"])
+            model = ex.new_vae(z_dim)
+            ex.train(model, cfg["epochs"][str(z_dim)], track.optim.train_step,
+                     torch.Generator().manual_seed(settings.seed), progress)
             model.eval()
             mu_train, mu_test = encode_means(model, data.x_train), encode_means(model, data.x_test)
             results[f"{z_dim}d"] = {
@@ -115,8 +111,7 @@ def run(settings: Settings) -> dict:
                                            f"({100 * explained[:2].sum():.0f}% of the variance)"),
         plot_interpolation(out / "latent_interpolation.png", track, models, means, data.y_test),
     ]
-    return write_results(settings, {**cfg, "n_train": len(data.x_train), "n_test": len(data.x_test)}, results,
-                         figures, started)
+    return ex.finish(results, figures)
 
 
 def plot_grid(path: Path, track, model, mu: np.ndarray, n: int = GRID_SIZE) -> Path:
@@ -149,10 +144,7 @@ def plot_interpolation(path: Path, track, models: dict, means: dict, labels: np.
     for ax, (z_dim, model) in zip(axes, models.items()):
         mu = means[z_dim][1]
         line = (1.0 - alphas)[:, None] * mu[first] + alphas[:, None] * mu[second]
-        ax.imshow(tile(cb_mean_of(track, model, line), steps), cmap="gray", vmin=0.0, vmax=1.0,
-                  interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
+        show_tiles(ax, cb_mean_of(track, model, line), steps)
         ax.set_ylabel(f"{z_dim}-D", rotation=0, ha="right", va="center", fontsize=9)
     fig.suptitle(f"Interpolation from a {labels[first]} to a {labels[second]} (CB mean)", fontsize=10)
     return save_figure(fig, path)
