@@ -63,12 +63,13 @@ def test_the_kits_checks_accept_the_new_exercise(kit):
 
 
 def test_the_planted_bugs_of_the_template_are_caught(kit):
-    script = ("import json, sys\nfrom pathlib import Path\nfrom tests.mutants import plant, grade_copy\n"
-              "from tests.mutants_numpy import MUTANTS\nout = {}\n"
-              "for m in [m for m in MUTANTS if m.exercise == '12.1']:\n"
-              "    row = grade_copy(plant(Path(sys.argv[1]) / m.name, m.file, m.subs), m.exercise, Path(sys.argv[1]) / (m.name + '.json'))\n"
-              "    msgs = ' '.join(t['message'] for t in row['tests'])\n"
-              "    out[m.name] = [row['score'] < row['max_score'], m.keyword.lower() in msgs.lower()]\n"
+    script = ("import json, sys\nfrom pathlib import Path\nfrom tests.mutants import plant, grade_many\n"
+              "from tests.mutants_numpy import MUTANTS\nout = {}\nmine = [m for m in MUTANTS if m.exercise == '12.1']\n"
+              "folder = Path(sys.argv[1])\n"
+              "rows = grade_many([(m.name, plant(folder / m.name, m.file, m.subs), m.exercise) for m in mine], folder, 1)\n"
+              "for m in mine:\n"
+              "    msgs = ' '.join(t['message'] for t in rows[m.name]['tests'])\n"
+              "    out[m.name] = [rows[m.name]['score'] < rows[m.name]['max_score'], m.keyword.lower() in msgs.lower()]\n"
               "print(json.dumps(out))\n")
     scratch = kit / "scratch"
     scratch.mkdir(exist_ok=True)
