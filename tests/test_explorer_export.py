@@ -5,8 +5,11 @@ the run it names."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -150,10 +153,14 @@ def test_the_script_exports_or_says_what_is_wrong(data_root, tmp_path):
     done = _script(checkpoint, "--data-root", data_root, "--out", tmp_path / "export", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "wrote decoder.bin" in done.stdout and (tmp_path / "export" / "decoder.json").is_file()
-    missing = _script(tmp_path / "nothing.pt", "--data-root", data_root, "--out", tmp_path / "x")
-    assert missing.returncode == 2 and "export_decoder: error: no checkpoint at" in missing.stderr
-    no_data = _script(checkpoint, "--data-root", tmp_path / "empty", "--out", tmp_path / "y")
-    assert no_data.returncode == 2 and "export_decoder: error:" in no_data.stderr
+    # The errors, through the script's main() in this process (a subprocess each would only add torch's import).
+    main = runpy.run_path(str(SCRIPT))["main"]
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        code = main([str(tmp_path / "nothing.pt"), "--data-root", str(data_root), "--out", str(tmp_path / "x")])
+    assert code == 2 and "export_decoder: error: no checkpoint at" in err.getvalue(), err.getvalue()
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        code = main([str(checkpoint), "--data-root", str(tmp_path / "empty"), "--out", str(tmp_path / "y")])
+    assert code == 2 and "export_decoder: error:" in err.getvalue(), err.getvalue()
     assert not (tmp_path / "y").exists()
 
 
