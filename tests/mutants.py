@@ -69,7 +69,7 @@ def _grading_args(target: Path, exercise_id: str, report: Path) -> list[str]:
     # no:unraisableexception: that plugin runs a full garbage collection at the end of every session (a tenth of
     # a second, hundreds of times here) to report exceptions nobody could catch; verdicts do not depend on it.
     return [*paths, "-m", ex.marker, "--target", str(target), "--results-plain", str(report), "-q",
-            "-p", "no:cacheprovider", "-p", "no:unraisableexception", "--timeout", "120"]
+            "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "pytest_timeout", "--timeout", "120"]
 
 
 def _exercise_row(report: Path, exercise_id: str, output: str) -> dict:
@@ -87,7 +87,10 @@ def _env() -> dict:
     autograd and torch once per judge (grader/forkserver.py), instead of importing them afresh for every copy."""
     env = {k: v for k, v in os.environ.items() if k not in ("VAEKIT_TARGET", "PYTEST_ADDOPTS")}
     env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1",
-               VAEKIT_SANDBOX="off", VAEKIT_WORKER_FORKSERVER="1")
+               VAEKIT_SANDBOX="off", VAEKIT_WORKER_FORKSERVER="1",
+               # Of the installed pytest plugins the grader needs only pytest-timeout (loaded with -p below); not
+               # registering xdist, anyio and the rest saves a tenth of each of the hundreds of sessions.
+               PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     return env
 
 
