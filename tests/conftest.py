@@ -44,7 +44,10 @@ def solutions_grading(tmp_path_factory) -> dict:
     from filelock import FileLock
 
     root = Path(__file__).resolve().parents[1]
-    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every xdist process of this session
+    # The session's own temporary folder: under xdist each process has basetemp/popen-gwN, whose parent is the
+    # session's folder (the same for all of them); in a single process, basetemp is that folder itself.
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     folder = shared / "solutions-grading"
     done = folder / "done.json"
     with FileLock(str(shared / "solutions-grading.lock")):
