@@ -152,13 +152,16 @@ def tables() -> dict[str, Table]:
 
 @pytest.mark.parametrize("track", sorted(TABLES))
 def test_rows_planted_bugs_and_totals_match_the_registry_and_the_planted_bugs(tables, track):
-    assert not count_problems(tables[track], track), "\n".join(count_problems(tables[track], track))
+    problems = count_problems(tables[track], track)
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("track", sorted(TABLES))
 def test_every_core_test_is_named_in_its_row_and_nothing_else(tables, track, solutions_grading):
     report = solutions_grading["plain"]
     assert report is not None, "the grading of the solutions wrote no report:\n" + solutions_grading["stdout"][-3000:]
+    assert Path(report["target"]).resolve() == (ROOT / "solutions").resolve(), \
+        f"the shared grading graded {report['target']}, not this kit's solutions"
     graded = {row["id"]: row["tests"] for row in report["exercises"] if EXERCISES[row["id"]].track == track}
     assert set(graded) == set(tables[track].rows), f"graded {sorted(graded)}, rows {sorted(tables[track].rows)}"
     problems = [p for ex_id, row in tables[track].rows.items() for p in core_problems(row, graded[ex_id])]
