@@ -147,7 +147,6 @@ INSTRUCTOR_FILES = {
     "vaekit/commands/train.py": "offers --code solutions only where the solutions are (its --help is checked below)",
     "vaekit/explorer.py": "exports a trained decoder with the reference model code, an instructors' tool",
     "grader/reports.py": "the judge's reports, which instructors read with the hidden tests",
-    "docs/includes/grader-numpy_ag.md": "a generated coverage table; the reference is in an HTML comment, not shown",
 }
 GRADING_DIRS = ("vaekit/grading/",)  # the instructors' grading tools (handout, class grading, Gradescope)
 TEXT = (".py", ".md", ".txt", ".yml", ".yaml", ".toml", ".sh", ".cfg", ".js", ".html", ".css")
