@@ -1,4 +1,4 @@
-"""Two fixes to autograd's derivatives, for float32 training: keep gradients in float32, and no overflow in tanh.
+"""Fixes to autograd for float32 training: keep gradients in float32, no overflow in tanh, and less time.
 
 1. Under NumPy 2 a few of autograd's vector-Jacobian products (VJPs) return float64 for float32 inputs,
    because they mix in a NumPy int64 or float64 value that NumPy 2 no longer demotes:
@@ -16,16 +16,25 @@
    continuous Bernoulli's ``tanh(logits / 2)`` meets such |logits| all the time. The same derivative is
    ``g * (1 - tanh(x)**2)``, which reuses the forward result and cannot overflow.
 
+3. Time. NumPy's ``logaddexp`` evaluates log(e^a + e^b) = max(a, b) + log1p(exp(-|a - b|)) one element at a
+   time with the C library's scalar exp and log1p: 1.2 ms for the 100,352 logits of a minibatch, more than a
+   large matrix product. :func:`logaddexp` computes the same formula with NumPy's vectorised ``exp`` and
+   ``log1p`` (about 7 times faster) and is put in place of ``autograd.numpy.logaddexp``, with autograd's own
+   VJPs. The VJP of ``maximum`` (a ReLU: ``g`` times 1 where x is the maximum, 1/2 on a tie, 0 elsewhere) is
+   built with fewer passes over the array, and that of ``where`` fills the unselected entries with a scalar
+   zero instead of a whole array of zeros.
+
 :func:`install_autograd_fixes` re-registers these VJPs with the same formulas (the tanh one in the
 equivalent form above), computed in the dtype of the incoming gradient ``g``. The kit's own tests
-check them against autograd's own VJPs and finite differences. Calling it more than once is harmless.
+check them against autograd's own VJPs, NumPy's own ``logaddexp`` and finite differences. Calling it more
+than once is harmless; :func:`uninstall_autograd_fixes` puts everything back.
 """
 
 from __future__ import annotations
 
 import autograd.numpy as anp
 import numpy as onp
-from autograd.extend import defvjp
+from autograd.extend import defvjp, primitive
 from autograd.numpy import numpy_vjps, numpy_wrapper
 
 # The primitive that ``anp.where`` forwards to (autograd wraps it to keep Python lists as lists).
@@ -46,19 +55,28 @@ def _mean_vjp(ans, x, axis=None, keepdims=False, **kwargs):
     return vjp
 
 
+def _zero(g):
+    """A scalar 0 of g's dtype: ``where`` fills with it without making an array of zeros."""
+    return onp.zeros((), dtype=anp.result_type(g))
+
+
 def _where_vjp_x(ans, c, x=None, y=None):
     r"""d where(c, x, y) / dx = g where c, else 0."""
-    return lambda g: anp.where(c, g, anp.zeros_like(g))
+    return lambda g: anp.where(c, g, _zero(g))
 
 
 def _where_vjp_y(ans, c, x=None, y=None):
     r"""d where(c, x, y) / dy = 0 where c, else g."""
-    return lambda g: anp.where(c, anp.zeros_like(g), g)
+    return lambda g: anp.where(c, _zero(g), g)
 
 
 def _balanced_eq(x, z, y, dtype):
     r"""1 where x alone attains z = max(x, y) (or min), 1/2 where x == y, 0 elsewhere; in ``dtype``."""
-    return onp.asarray(x == z).astype(dtype) / onp.asarray(1 + (x == y)).astype(dtype)
+    share = onp.asarray(x == z).astype(dtype)
+    tie = onp.asarray(x == y)
+    if tie.any():  # rare for real numbers (a ReLU's input exactly 0): halve the share there
+        share = share / (1 + tie).astype(dtype)
+    return share
 
 
 def _extremum_vjp_x(ans, x, y):
@@ -87,13 +105,44 @@ def _tanh_vjp(ans, x):
     return lambda g: g * (1.0 - ans * ans)
 
 
+@primitive
+def logaddexp(x1, x2, **kwargs):
+    r"""log(e^{x1} + e^{x2}) elementwise, the values of ``numpy.logaddexp`` from vectorised exp and log1p.
+
+    .. math::
+        \log(e^{a} + e^{b}) = \max(a, b) + \log\big(1 + e^{-|a - b|}\big), \qquad = a + \log 2 \text{ if } a = b
+
+    the formula NumPy's own ``logaddexp`` evaluates element by element (its last case also covers a = b = +-inf,
+    where a - b is NaN). Shapes broadcast as in NumPy; float32 stays float32. Other dtypes and the ufunc's
+    keyword arguments (``out``, ``where``, ...) go to ``numpy.logaddexp`` itself.
+    """
+    dtype = onp.result_type(x1, x2)
+    if kwargs or dtype not in (onp.float32, onp.float64):
+        return onp.logaddexp(x1, x2, **kwargs)
+    with onp.errstate(invalid="ignore"):
+        tail = onp.asarray(onp.subtract(x1, x2, dtype=dtype))
+        onp.abs(tail, out=tail)
+        onp.negative(tail, out=tail)
+        onp.exp(tail, out=tail)  # in (0, 1]: no overflow
+        onp.log1p(tail, out=tail)
+        out = onp.asarray(onp.maximum(x1, x2, dtype=dtype))
+        out += tail
+        nan = onp.isnan(out)
+        if nan.any():  # a = b = +-inf gives inf - inf = NaN above; NumPy's answer is a (NaN stays NaN)
+            out = onp.where(nan & (x1 == x2), onp.broadcast_to(x1, out.shape), out).astype(dtype)
+    return out if out.ndim else out[()]
+
+
 _PATCHED = (_mean, _where, anp.maximum, anp.minimum, anp.fmax, anp.fmin, anp.max, anp.min, anp.amax, anp.amin,
             anp.tanh)
 _saved: dict = {}  # autograd's own VJPs of the functions above, while the fixes are installed
+_REPLACED = (anp, numpy_wrapper)  # the modules whose ``logaddexp`` is :func:`logaddexp` while installed
+_saved_logaddexp: dict = {}
 
 
 def install_autograd_fixes() -> None:
-    """Register the VJPs of mean, where, maximum, minimum, max, min (dtype-preserving) and tanh (idempotent)."""
+    """Register the VJPs of mean, where, maximum, minimum, max, min (dtype-preserving) and tanh, and put
+    :func:`logaddexp` in place of ``autograd.numpy.logaddexp`` (idempotent)."""
     global _installed
     if _installed:
         return
@@ -107,6 +156,10 @@ def install_autograd_fixes() -> None:
     for fun in (anp.max, anp.min, anp.amax, anp.amin):
         defvjp(fun, _chooser_vjp)
     defvjp(anp.tanh, _tanh_vjp)
+    primitive_vjps[logaddexp] = primitive_vjps[anp.logaddexp]  # autograd's VJPs: g * exp(x - ans)
+    for module in _REPLACED:
+        _saved_logaddexp[module] = module.logaddexp
+        module.logaddexp = logaddexp
     _installed = True
 
 
@@ -117,7 +170,11 @@ def uninstall_autograd_fixes() -> None:
         return
     from autograd.core import primitive_vjps
 
+    for module, fun in _saved_logaddexp.items():
+        module.logaddexp = fun
+    _saved_logaddexp.clear()
     for fun, vjps in _saved.items():
         primitive_vjps[fun] = vjps
+    primitive_vjps.pop(logaddexp, None)
     _saved.clear()
     _installed = False
