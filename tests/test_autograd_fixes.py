@@ -136,6 +136,64 @@ def test_logaddexp_replaces_autograd_numpy_logaddexp_with_the_same_gradients():
     np.testing.assert_allclose(g, 1.0 / (1.0 + np.exp(-l64)), rtol=1e-12)  # d/dl log(1 + e^l) = sigmoid(l)
 
 
+# (function of x and y, shape of x, shape of y): broadcasting over leading axes of length 1 and over others, as
+# the VJPs of a training step with K = 1 sample meet it; powers with scalar and array exponents; quotients.
+CASES = [
+    (lambda x, y: x * y, (1, 3, 4), (3, 4)),
+    (lambda x, y: x + y, (1, 3, 4), (4,)),
+    (lambda x, y: x - y, (3, 1), (1, 4)),
+    (lambda x, y: anp.matmul(x, y), (1, 3, 5), (5, 4)),
+    (lambda x, y: anp.matmul(x, y), (2, 3, 5), (5, 4)),
+    (lambda x, y: x / y, (1, 3, 4), (3, 4)),
+    (lambda x, y: x / (1.5 + y**2), (3, 4), (1, 4)),
+    (lambda x, y: x**2 * y, (1, 3, 4), (3, 4)),
+    (lambda x, y: x**3 + y**0 + y**1, (3, 4), (3, 4)),
+    (lambda x, y: anp.abs(x) ** 0.5 * y, (3, 4), (3, 4)),
+    (lambda x, y: anp.abs(x) ** anp.abs(y), (3, 4), (3, 4)),
+    (lambda x, y: 7.0 * (x**2) ** 2 / 1440.0 - y / 12.0, (1, 3, 4), (1, 3, 4)),
+    (lambda x, y: anp.sum(x * y, axis=-1), (1, 3, 4), (3, 4)),
+    (lambda x, y: anp.mean(anp.sum(x, axis=(0, 2), keepdims=True) * y, axis=0), (2, 3, 4), (3, 1)),
+    (lambda x, y: anp.logaddexp(x, y) * anp.maximum(x, y), (1, 3, 4), (4,)),
+]
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_vjps_match_autograd_own(case, dtype):
+    fun, x_shape, y_shape = CASES[case]
+    rng = np.random.default_rng(case)
+    x = rng.uniform(0.5, 2.0, x_shape).astype(dtype) * rng.choice([-1, 1], x_shape).astype(dtype)
+    y = rng.uniform(0.5, 2.0, y_shape).astype(dtype)
+    w = rng.standard_normal(np.shape(fun(x, y))).astype(dtype)
+
+    def f(x, y):
+        return anp.sum(w * fun(x, y))
+
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for argnum in (0, 1):
+        got = grad(f, argnum)(x, y)
+        want = autograd_own(grad(f, argnum), x, y)
+        assert got.shape == (x, y)[argnum].shape and got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * np.abs(want).max())
+    if dtype == np.float64:  # and both against central differences of the first entries
+        h = 1e-6
+        for argnum in (0, 1):
+            args = [x, y]
+            g = grad(f, argnum)(x, y)
+            for i in range(min(3, args[argnum].size)):
+                e = np.zeros_like(args[argnum])
+                e.flat[i] = h
+                plus, minus = list(args), list(args)
+                plus[argnum], minus[argnum] = args[argnum] + e, args[argnum] - e
+                fd = (f(*plus) - f(*minus)) / (2 * h)
+                assert g.flat[i] == pytest.approx(fd, rel=1e-6, abs=1e-8)
+
+
+def test_sum_over_a_length_one_axis_keeps_the_gradient_itself():
+    g = grad(lambda x: anp.sum(anp.matmul(x, np.ones((2, 3))) * np.arange(12.0).reshape(1, 4, 3)))(np.ones((1, 4, 2)))
+    np.testing.assert_array_equal(g, np.broadcast_to(np.arange(12.0).reshape(4, 3).sum(axis=1)[:, None], (1, 4, 2)))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_max_shares_the_gradient_among_maxima(dtype):
     x = np.array([[1.0, 3.0, 3.0], [0.0, -1.0, 2.0]], dtype=dtype)
@@ -187,6 +245,12 @@ def test_uninstalling_gives_autograd_its_own_vjps_back():
     try:
         assert primitive_vjps[anp.tanh] is not fixed_vjp  # autograd's own again
         assert anp.logaddexp is not logaddexp and anp.logaddexp.fun is np.logaddexp
+        from autograd.numpy import numpy_vjps
+
+        from vaekit import autograd_fixes
+
+        assert numpy_vjps.unbroadcast is not autograd_fixes._unbroadcast
+        assert numpy_vjps.repeat_to_match_shape is not autograd_fixes._repeat_to_match_shape
         assert np.allclose(grad(lambda x: anp.sum(anp.tanh(x)))(np.ones(3)), 1 - np.tanh(1.0) ** 2)
     finally:
         install_autograd_fixes()

@@ -19,13 +19,16 @@
 3. Time. NumPy's ``logaddexp`` evaluates log(e^a + e^b) = max(a, b) + log1p(exp(-|a - b|)) one element at a
    time with the C library's scalar exp and log1p: 1.2 ms for the 100,352 logits of a minibatch, more than a
    large matrix product. :func:`logaddexp` computes the same formula with NumPy's vectorised ``exp`` and
-   ``log1p`` (about 7 times faster) and is put in place of ``autograd.numpy.logaddexp``, with autograd's own
-   VJPs. The VJP of ``maximum`` (a ReLU: ``g`` times 1 where x is the maximum, 1/2 on a tie, 0 elsewhere) is
-   built with fewer passes over the array, and that of ``where`` fills the unselected entries with a scalar
-   zero instead of a whole array of zeros.
+   ``log1p`` (several times faster) and is put in place of ``autograd.numpy.logaddexp``, with autograd's own
+   VJPs. Other VJPs get the same formulas with fewer passes over the arrays: ``maximum`` (a ReLU: ``g`` times
+   1 where x is the maximum, 1/2 on a tie, 0 elsewhere); ``where`` (a scalar zero in the unselected entries,
+   not a whole array of zeros); ``x**y`` for a number y (``g * y * x`` for y = 2, no power of an array);
+   ``x / y`` with respect to y (``-g * (x / y) / y`` from the forward result); autograd's ``unbroadcast``
+   (a sum over an axis of length 1, such as the K = 1 sample axis, is the array itself, not a copy) and
+   ``repeat_to_match_shape`` of ``sum`` and ``mean`` (one pass instead of adding g to an array of zeros).
 
-:func:`install_autograd_fixes` re-registers these VJPs with the same formulas (the tanh one in the
-equivalent form above), computed in the dtype of the incoming gradient ``g``. The kit's own tests
+:func:`install_autograd_fixes` re-registers these VJPs with the same formulas (the tanh and divide ones in the
+equivalent forms above), computed in the dtype of the incoming gradient ``g``. The kit's own tests
 check them against autograd's own VJPs, NumPy's own ``logaddexp`` and finite differences. Calling it more
 than once is harmless; :func:`uninstall_autograd_fixes` puts everything back.
 """
@@ -35,6 +38,7 @@ from __future__ import annotations
 import autograd.numpy as anp
 import numpy as onp
 from autograd.extend import defvjp, primitive
+from autograd.tracer import isbox
 from autograd.numpy import numpy_vjps, numpy_wrapper
 
 # The primitive that ``anp.where`` forwards to (autograd wraps it to keep Python lists as lists).
@@ -100,6 +104,74 @@ def _chooser_vjp(ans, x, axis=None, keepdims=None, **kwargs):
     return vjp
 
 
+def _is_scalar(y):
+    return isinstance(y, (int, float)) or (isinstance(y, onp.ndarray) and y.ndim == 0 and y.dtype.kind in "iuf")
+
+
+def _power_vjp_x(ans, x, y):
+    r"""d x^y / dx = y x^(y-1) (autograd's formula; x^1 is x itself, as when y = 0 autograd multiplies by 0)."""
+    if not _is_scalar(y):
+        return numpy_vjps.unbroadcast_f(x, lambda g: g * y * x ** anp.where(y, y - 1, 1.0))
+    exponent = float(y) - 1.0 if y != 0 else 1.0
+    if exponent == 1.0:  # y = 2 (a square) or y = 0: no power at all
+        return numpy_vjps.unbroadcast_f(x, lambda g: g * y * x)
+    return numpy_vjps.unbroadcast_f(x, lambda g: g * y * x ** exponent)
+
+
+def _power_vjp_y(ans, x, y):
+    r"""d x^y / dy = log(x) x^y (autograd's formula, log 0 taken as 0)."""
+    return numpy_vjps.unbroadcast_f(y, lambda g: g * anp.log(numpy_vjps.replace_zero(x, 1.0)) * ans)
+
+
+def _divide_vjp_x(ans, x, y):
+    r"""d (x / y) / dx = 1 / y."""
+    return numpy_vjps.unbroadcast_f(x, lambda g: g / y)
+
+
+def _divide_vjp_y(ans, x, y):
+    r"""d (x / y) / dy = -x / y^2 = -(x / y) / y, from the forward result ``ans`` = x / y."""
+    return numpy_vjps.unbroadcast_f(y, lambda g: -g * ans / y)
+
+
+def _unbroadcast(x, target_meta, broadcast_idx=0):
+    r"""Sum the gradient x over the axes along which its operand was broadcast (autograd's ``unbroadcast``).
+
+    A sum over an axis of length 1 is the array itself: it is dropped (a reshape) or skipped instead of being
+    computed as a copy, which autograd's version does for every (1, B, D) array of a K = 1 training step.
+    """
+    target_shape, target_ndim, _, target_iscomplex = target_meta
+    while anp.ndim(x) > target_ndim:
+        if anp.shape(x)[broadcast_idx] == 1:
+            x = anp.squeeze(x, axis=broadcast_idx)
+        else:
+            x = anp.sum(x, axis=broadcast_idx)
+    for axis, size in enumerate(target_shape):
+        if size == 1 and anp.shape(x)[axis] != 1:
+            x = anp.sum(x, axis=axis, keepdims=True)
+    if anp.iscomplexobj(x) and not target_iscomplex:
+        x = anp.real(x)
+    return x
+
+
+def _repeat_to_match_shape(g, shape, dtype, axis, keepdims):
+    r"""g (reduced over ``axis``) repeated to ``shape``, and the number of repetitions (autograd's function).
+
+    One pass that writes g into a new array, where autograd's adds g to an array of zeros (two passes).
+    """
+    if shape == ():
+        return g, 1
+    axis = list(axis) if isinstance(axis, tuple) else axis
+    new_shape = onp.array(shape)
+    new_shape[axis] = 1
+    num_reps = onp.prod(onp.array(shape)[axis])
+    g = anp.reshape(g, new_shape)
+    if isbox(g):  # differentiating a gradient: autograd's own form, made of primitives
+        return g + onp.zeros(shape, dtype=dtype), num_reps
+    out = onp.empty(shape, dtype=onp.result_type(g, dtype))
+    out[...] = g
+    return out, num_reps
+
+
 def _tanh_vjp(ans, x):
     r"""d tanh(x) / dx = 1 - tanh(x)^2 = 1 / cosh(x)^2, from the forward result ``ans`` = tanh(x)."""
     return lambda g: g * (1.0 - ans * ans)
@@ -134,10 +206,12 @@ def logaddexp(x1, x2, **kwargs):
 
 
 _PATCHED = (_mean, _where, anp.maximum, anp.minimum, anp.fmax, anp.fmin, anp.max, anp.min, anp.amax, anp.amin,
-            anp.tanh)
+            anp.tanh, anp.power, anp.divide, anp.true_divide)
 _saved: dict = {}  # autograd's own VJPs of the functions above, while the fixes are installed
 _REPLACED = (anp, numpy_wrapper)  # the modules whose ``logaddexp`` is :func:`logaddexp` while installed
 _saved_logaddexp: dict = {}
+_HELPERS = {"unbroadcast": _unbroadcast, "repeat_to_match_shape": _repeat_to_match_shape}  # in numpy_vjps
+_saved_helpers: dict = {}
 
 
 def install_autograd_fixes() -> None:
@@ -156,10 +230,16 @@ def install_autograd_fixes() -> None:
     for fun in (anp.max, anp.min, anp.amax, anp.amin):
         defvjp(fun, _chooser_vjp)
     defvjp(anp.tanh, _tanh_vjp)
+    defvjp(anp.power, _power_vjp_x, _power_vjp_y)
+    for fun in (anp.divide, anp.true_divide):
+        defvjp(fun, _divide_vjp_x, _divide_vjp_y)
     primitive_vjps[logaddexp] = primitive_vjps[anp.logaddexp]  # autograd's VJPs: g * exp(x - ans)
     for module in _REPLACED:
         _saved_logaddexp[module] = module.logaddexp
         module.logaddexp = logaddexp
+    for name, fun in _HELPERS.items():
+        _saved_helpers[name] = getattr(numpy_vjps, name)
+        setattr(numpy_vjps, name, fun)
     _installed = True
 
 
@@ -173,6 +253,9 @@ def uninstall_autograd_fixes() -> None:
     for module, fun in _saved_logaddexp.items():
         module.logaddexp = fun
     _saved_logaddexp.clear()
+    for name, fun in _saved_helpers.items():
+        setattr(numpy_vjps, name, fun)
+    _saved_helpers.clear()
     for fun, vjps in _saved.items():
         primitive_vjps[fun] = vjps
     primitive_vjps.pop(logaddexp, None)
