@@ -148,6 +148,7 @@ CASES = [
     (lambda x, y: x / (1.5 + y**2), (3, 4), (1, 4)),
     (lambda x, y: x**2 * y, (1, 3, 4), (3, 4)),
     (lambda x, y: x**3 + y**0 + y**1, (3, 4), (3, 4)),
+    (lambda x, y: x ** np.float32(2.0) * y ** np.float32(3.0), (1, 3, 4), (3, 4)),
     (lambda x, y: anp.abs(x) ** 0.5 * y, (3, 4), (3, 4)),
     (lambda x, y: anp.abs(x) ** anp.abs(y), (3, 4), (3, 4)),
     (lambda x, y: 7.0 * (x**2) ** 2 / 1440.0 - y / 12.0, (1, 3, 4), (1, 3, 4)),

@@ -105,7 +105,12 @@ def _chooser_vjp(ans, x, axis=None, keepdims=None, **kwargs):
 
 
 def _is_scalar(y):
-    return isinstance(y, (int, float)) or (isinstance(y, onp.ndarray) and y.ndim == 0 and y.dtype.kind in "iuf")
+    """Whether y is one real number (Python, NumPy or a 0-d array), not a traced value."""
+    if isinstance(y, bool):
+        return False
+    if isinstance(y, (int, float, onp.integer, onp.floating)):
+        return True
+    return isinstance(y, onp.ndarray) and y.ndim == 0 and y.dtype.kind in "iuf"
 
 
 def _power_vjp_x(ans, x, y):
