@@ -114,6 +114,7 @@ def test_logaddexp_is_numpy_logaddexp_to_float32_rounding():
     assert logaddexp(np.array([1, 2]), 3).dtype == np.logaddexp(np.array([1, 2]), 3).dtype  # ints: NumPy's own
     out = np.empty(2)
     assert logaddexp(np.array([1.0, 2.0]), 3.0, out=out) is out  # keyword arguments: NumPy's own
+    np.testing.assert_allclose(logaddexp([1.0, 2.0], 3.0), np.logaddexp([1.0, 2.0], 3.0), rtol=1e-15)
 
 
 def test_logaddexp_replaces_autograd_numpy_logaddexp_with_the_same_gradients():

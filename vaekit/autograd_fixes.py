@@ -193,7 +193,10 @@ def logaddexp(x1, x2, **kwargs):
     where a - b is NaN). Shapes broadcast as in NumPy; float32 stays float32. Other dtypes and the ufunc's
     keyword arguments (``out``, ``where``, ...) go to ``numpy.logaddexp`` itself.
     """
-    dtype = onp.result_type(x1, x2)
+    try:
+        dtype = onp.result_type(x1, x2)
+    except TypeError:  # e.g. Python lists
+        dtype = None
     if kwargs or dtype not in (onp.float32, onp.float64):
         return onp.logaddexp(x1, x2, **kwargs)
     with onp.errstate(invalid="ignore"):
@@ -220,8 +223,9 @@ _saved_helpers: dict = {}
 
 
 def install_autograd_fixes() -> None:
-    """Register the VJPs of mean, where, maximum, minimum, max, min (dtype-preserving) and tanh, and put
-    :func:`logaddexp` in place of ``autograd.numpy.logaddexp`` (idempotent)."""
+    """Register the VJPs of mean, where, maximum, minimum, max, min (dtype-preserving), tanh, power and divide,
+    autograd's ``unbroadcast`` and ``repeat_to_match_shape`` of this module, and put :func:`logaddexp` in place of
+    ``autograd.numpy.logaddexp`` (idempotent; see the module docstring)."""
     global _installed
     if _installed:
         return
