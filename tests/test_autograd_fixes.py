@@ -1,4 +1,5 @@
-"""vaekit.autograd_fixes: the re-registered VJPs give the textbook derivatives, keep float32, and tanh never warns."""
+"""vaekit.autograd_fixes: the re-registered VJPs give the textbook derivatives, keep float32, and tanh never warns;
+the vectorised logaddexp gives NumPy's values."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 from autograd import grad
 
-from vaekit.autograd_fixes import install_autograd_fixes
+from vaekit.autograd_fixes import install_autograd_fixes, logaddexp, uninstall_autograd_fixes
 
 
 @pytest.fixture(autouse=True)
@@ -60,6 +61,141 @@ def test_maximum_and_minimum_split_ties(dtype):
     np.testing.assert_array_equal(gy, [0.0, 2.5, 7.0])
 
 
+def autograd_own(fun, *args):
+    """``fun(*args)`` computed with autograd's own VJPs (the fixes taken out for the call, then put back)."""
+    uninstall_autograd_fixes()
+    try:
+        return fun(*args)
+    finally:
+        install_autograd_fixes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_maximum_matches_autograd_own_vjp_with_broadcasting_and_ties(dtype):
+    x = np.array([[-1.0, 0.0, 2.0, 3.0], [4.0, -2.0, 1.0, 5.0], [0.5, 0.0, 2.0, -3.0]], dtype=dtype)
+    y = np.array([0.0, 0.0, 2.0, 1.0], dtype=dtype)  # ties at (0,1), (2,1), (0,2), (2,2)
+    w = _x(dtype)
+    for fun in (anp.maximum, anp.minimum):
+        for argnum in (0, 1):
+            def f(x, y):
+                return anp.sum(w * fun(x, y))
+            got = grad(f, argnum)(x, y)
+            want = autograd_own(grad(f, argnum), x, y)
+            assert got.dtype == dtype and got.shape == (x, y)[argnum].shape
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=0)
+    no_ties = grad(lambda x: anp.sum(w * anp.maximum(x, 0.25)))(x)  # no entry equals 0.25
+    np.testing.assert_array_equal(no_ties, np.where(x > 0.25, w, 0))
+
+
+def test_logaddexp_is_numpy_logaddexp_to_float32_rounding():
+    inf, nan = np.inf, np.nan
+    a = np.array([0.0, 1.0, -inf, inf, inf, -inf, nan, 3.0, -500.0, -88.0, 20.0, 1e30, -1e-3], dtype=np.float32)
+    b = np.array([0.0, 2.0, -inf, inf, -inf, 5.0, 1.0, nan, 0.0, 0.0, 0.0, 1e30, 2e-3], dtype=np.float32)
+    with np.errstate(invalid="ignore"):
+        want = np.logaddexp(a, b)
+    got = logaddexp(a, b)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=3e-7, atol=0)  # inf, -inf and nan where NumPy has them
+    rng = np.random.default_rng(4)
+    for dtype, ulps in ((np.float32, 4), (np.float64, 4)):
+        for scale in (0.01, 1.0, 30.0, 300.0):  # from the Taylor window of log C to logits far beyond exp's range
+            logits = (scale * rng.standard_normal((3, 5, 7))).astype(dtype)
+            exact = np.logaddexp(0.0, logits.astype(np.longdouble))
+            got = logaddexp(0.0, logits)  # a Python float broadcast against an array, as in cb_log_prob
+            assert got.dtype == dtype and got.shape == logits.shape
+            err = np.abs(got - exact) / np.spacing(np.abs(exact).astype(dtype))
+            assert err.max() <= ulps, (dtype, scale, err.max())
+            other = rng.standard_normal(logits.shape[-1]).astype(dtype)
+            np.testing.assert_allclose(logaddexp(other, logits), np.logaddexp(other, logits),
+                                       rtol=8 * np.finfo(dtype).eps)
+    x32 = np.float32(3.0)
+    assert logaddexp(0.0, x32) == pytest.approx(float(np.logaddexp(0.0, x32)), rel=3e-7)
+    assert type(logaddexp(0.0, x32)) is np.float32 and type(logaddexp(1.0, 2.0)) is np.float64
+    assert logaddexp(np.array([1, 2]), 3).dtype == np.logaddexp(np.array([1, 2]), 3).dtype  # ints: NumPy's own
+    out = np.empty(2)
+    assert logaddexp(np.array([1.0, 2.0]), 3.0, out=out) is out  # keyword arguments: NumPy's own
+    np.testing.assert_allclose(logaddexp([1.0, 2.0], 3.0), np.logaddexp([1.0, 2.0], 3.0), rtol=1e-15)
+
+
+def test_logaddexp_replaces_autograd_numpy_logaddexp_with_the_same_gradients():
+    assert anp.logaddexp is logaddexp  # what the course code's np.logaddexp finds while the fixes are installed
+    rng = np.random.default_rng(5)
+    x = (20 * rng.standard_normal((4, 6))).astype(np.float32)
+    y = rng.standard_normal(6).astype(np.float32)
+    for argnum in (0, 1):
+        def f(x, y):
+            return anp.sum(np.linspace(-1, 1, 24, dtype=np.float32).reshape(4, 6) * anp.logaddexp(x, y))
+        got = grad(f, argnum)(x, y)
+        want = autograd_own(grad(f, argnum), x, y)
+        assert got.dtype == np.float32 and got.shape == (x, y)[argnum].shape
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-30)
+    l64 = np.array([-40.0, -3.0, -0.2, 0.0, 0.7, 4.0, 40.0])
+    h = 1e-6
+    fd = (np.logaddexp(0.0, l64 + h) - np.logaddexp(0.0, l64 - h)) / (2 * h)
+    g = grad(lambda l: anp.sum(anp.logaddexp(0.0, l)))(l64)
+    np.testing.assert_allclose(g, fd, rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(g, 1.0 / (1.0 + np.exp(-l64)), rtol=1e-12)  # d/dl log(1 + e^l) = sigmoid(l)
+
+
+# (function of x and y, shape of x, shape of y): broadcasting over leading axes of length 1 and over others, as
+# the VJPs of a training step with K = 1 sample meet it; powers with scalar and array exponents; quotients.
+CASES = [
+    (lambda x, y: x * y, (1, 3, 4), (3, 4)),
+    (lambda x, y: x + y, (1, 3, 4), (4,)),
+    (lambda x, y: x - y, (3, 1), (1, 4)),
+    (lambda x, y: anp.matmul(x, y), (1, 3, 5), (5, 4)),
+    (lambda x, y: anp.matmul(x, y), (2, 3, 5), (5, 4)),
+    (lambda x, y: x / y, (1, 3, 4), (3, 4)),
+    (lambda x, y: x / (1.5 + y**2), (3, 4), (1, 4)),
+    (lambda x, y: x**2 * y, (1, 3, 4), (3, 4)),
+    (lambda x, y: x**3 + y**0 + y**1, (3, 4), (3, 4)),
+    (lambda x, y: x ** np.float32(2.0) * y ** np.float32(3.0), (1, 3, 4), (3, 4)),
+    (lambda x, y: anp.abs(x) ** 0.5 * y, (3, 4), (3, 4)),
+    (lambda x, y: anp.abs(x) ** anp.abs(y), (3, 4), (3, 4)),
+    (lambda x, y: 7.0 * (x**2) ** 2 / 1440.0 - y / 12.0, (1, 3, 4), (1, 3, 4)),
+    (lambda x, y: anp.sum(x * y, axis=-1), (1, 3, 4), (3, 4)),
+    (lambda x, y: anp.mean(anp.sum(x, axis=(0, 2), keepdims=True) * y, axis=0), (2, 3, 4), (3, 1)),
+    (lambda x, y: anp.logaddexp(x, y) * anp.maximum(x, y), (1, 3, 4), (4,)),
+]
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_vjps_match_autograd_own(case, dtype):
+    fun, x_shape, y_shape = CASES[case]
+    rng = np.random.default_rng(case)
+    x = rng.uniform(0.5, 2.0, x_shape).astype(dtype) * rng.choice([-1, 1], x_shape).astype(dtype)
+    y = rng.uniform(0.5, 2.0, y_shape).astype(dtype)
+    w = rng.standard_normal(np.shape(fun(x, y))).astype(dtype)
+
+    def f(x, y):
+        return anp.sum(w * fun(x, y))
+
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for argnum in (0, 1):
+        got = grad(f, argnum)(x, y)
+        want = autograd_own(grad(f, argnum), x, y)
+        assert got.shape == (x, y)[argnum].shape and got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * np.abs(want).max())
+    if dtype == np.float64:  # and both against central differences of the first entries
+        h = 1e-6
+        for argnum in (0, 1):
+            args = [x, y]
+            g = grad(f, argnum)(x, y)
+            for i in range(min(3, args[argnum].size)):
+                e = np.zeros_like(args[argnum])
+                e.flat[i] = h
+                plus, minus = list(args), list(args)
+                plus[argnum], minus[argnum] = args[argnum] + e, args[argnum] - e
+                fd = (f(*plus) - f(*minus)) / (2 * h)
+                assert g.flat[i] == pytest.approx(fd, rel=1e-6, abs=1e-8)
+
+
+def test_sum_over_a_length_one_axis_keeps_the_gradient_itself():
+    g = grad(lambda x: anp.sum(anp.matmul(x, np.ones((2, 3))) * np.arange(12.0).reshape(1, 4, 3)))(np.ones((1, 4, 2)))
+    np.testing.assert_array_equal(g, np.broadcast_to(np.arange(12.0).reshape(4, 3).sum(axis=1)[:, None], (1, 4, 2)))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_max_shares_the_gradient_among_maxima(dtype):
     x = np.array([[1.0, 3.0, 3.0], [0.0, -1.0, 2.0]], dtype=dtype)
@@ -102,8 +238,6 @@ def test_vae_gradient_stays_float32_and_matches_float64():
 
 
 def test_uninstalling_gives_autograd_its_own_vjps_back():
-    from vaekit.autograd_fixes import uninstall_autograd_fixes
-
     x = np.ones(3, dtype=np.float32)
     assert grad(lambda x: anp.sum(anp.tanh(x)))(x).dtype == np.float32  # fixed: float32 stays float32
     from autograd.core import primitive_vjps
@@ -112,6 +246,13 @@ def test_uninstalling_gives_autograd_its_own_vjps_back():
     uninstall_autograd_fixes()
     try:
         assert primitive_vjps[anp.tanh] is not fixed_vjp  # autograd's own again
+        assert anp.logaddexp is not logaddexp and anp.logaddexp.fun is np.logaddexp
+        from autograd.numpy import numpy_vjps
+
+        from vaekit import autograd_fixes
+
+        assert numpy_vjps.unbroadcast is not autograd_fixes._unbroadcast
+        assert numpy_vjps.repeat_to_match_shape is not autograd_fixes._repeat_to_match_shape
         assert np.allclose(grad(lambda x: anp.sum(anp.tanh(x)))(np.ones(3)), 1 - np.tanh(1.0) ** 2)
     finally:
         install_autograd_fixes()
