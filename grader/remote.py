@@ -214,8 +214,7 @@ class Worker:
         except (EOFError, BrokenPipeError, OSError):
             self._died()
             if self._flooded:
-                raise WorkerFlooded("your code printed (or wrote) more output than the grader keeps "
-                                    f"({self.output_limit // 2**20} MB); remove the prints from your functions") from None
+                raise self._flood_error() from None
             code = self.proc.returncode if self.proc is not None else None
             how = (f"killed by signal {-code} ({signal_name(-code)})" if code is not None and code < 0
                    else f"exit status {code}")
@@ -227,6 +226,10 @@ class Worker:
             self._died()
             raise WorkerCrashed(f"the worker sent something that is not a valid reply ({err}); your code wrote into "
                                 "the grader's channel") from None
+        if self._flooded:  # the reply won the race against the kill: the verdict must not depend on who won
+            self.kill()
+            self._died()
+            raise self._flood_error()
         if not isinstance(reply, dict) or ("ok" not in reply and "error" not in reply):
             self.kill()
             self._died()
@@ -234,6 +237,10 @@ class Worker:
         if "error" in reply:
             raise as_exception(reply["error"])
         return reply["ok"]
+
+    def _flood_error(self) -> WorkerFlooded:
+        return WorkerFlooded("your code printed (or wrote) more output than the grader keeps "
+                             f"({self.output_limit // 2**20} MB); remove the prints from your functions")
 
     def _died(self) -> None:
         if self.proc is not None:

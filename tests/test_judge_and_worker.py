@@ -171,3 +171,31 @@ def test_a_workers_cgroup_caps_the_memory_of_all_its_processes_together():
     finally:
         group.remove()
     assert not any(folder.exists() for folder in group.folders)
+
+
+def test_a_reply_that_outruns_the_flood_kill_is_still_a_flood(tmp_path, monkeypatch):
+    """A function that prints more than the grader keeps is an error whether the worker is killed before it replies
+    or its reply arrives first (on a busy machine either can happen): with the kill made slow (here: never), the
+    reply always arrives first, and the call must still raise WorkerFlooded, not return the function's value."""
+    from grader.outcomes import WorkerFlooded
+    from grader.remote import Worker, _call
+    from grader.sandbox import Limits
+
+    (tmp_path / "numpy_ag").mkdir()
+    (tmp_path / "numpy_ag" / "__init__.py").write_text("")
+    (tmp_path / "numpy_ag" / "chatty.py").write_text("def answer():\n    print('y' * 3_000_000)\n    return 42\n")
+    worker = Worker(tmp_path, "numpy_ag", "off", Limits(), output_limit=2**20)
+    try:
+        monkeypatch.setattr(Worker, "kill", lambda self: None)  # the kill loses every race
+        monkeypatch.setattr(Worker, "_died", lambda self: None)  # (and nothing waits for a death that never comes)
+        with pytest.raises(WorkerFlooded, match="more output than the grader keeps"):
+            _call(worker, {"fn": "chatty.answer"}, (), {})
+        monkeypatch.undo()
+        quiet = Worker(tmp_path, "numpy_ag", "off", Limits(), output_limit=2**23)
+        try:
+            assert _call(quiet, {"fn": "chatty.answer"}, (), {}) == 42  # under the limit, the value counts
+        finally:
+            quiet.stop()
+    finally:
+        monkeypatch.undo()
+        worker.stop()
