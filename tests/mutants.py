@@ -63,12 +63,18 @@ def _test_files(marker: str) -> list[str]:
             for path in sorted((ROOT / folder).glob("*/test_*.py")) if pattern.search(path.read_text())]
 
 
-def _grading_args(target: Path, exercise_id: str, report: Path) -> list[str]:
+def _grading_args(target: Path, exercise_id: str, report: Path, tests: tuple[str, ...] = ()) -> list[str]:
+    """pytest's arguments for grading ``exercise_id`` of ``target``: all its tests, or only those named in
+    ``tests`` (test functions; with their parametrisations)."""
     ex = EXERCISES[exercise_id]
     paths = _test_files(ex.marker)
+    if tests:
+        named = re.compile(rf"def (?:{'|'.join(tests)})\b")
+        paths = [path for path in paths if named.search((ROOT / path).read_text())]
     # no:unraisableexception: that plugin runs a full garbage collection at the end of every session (a tenth of
     # a second, hundreds of times here) to report exceptions nobody could catch; verdicts do not depend on it.
-    return [*paths, "-m", ex.marker, "--target", str(target), "--results-plain", str(report), "-q",
+    chosen = ["-k", " or ".join(tests)] if tests else []
+    return [*paths, "-m", ex.marker, *chosen, "--target", str(target), "--results-plain", str(report), "-q",
             "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "pytest_timeout", "--timeout", "120"]
 
 
@@ -101,8 +107,9 @@ def grade_copy(target: Path, exercise_id: str, report: Path) -> dict:
     return _exercise_row(report, exercise_id, proc.stdout + proc.stderr)
 
 
-def grade_many(jobs: list[tuple[str, Path, str]], folder: Path, processes: int = 2) -> dict[str, dict]:
-    """Grade ``(name, target, exercise_id)`` jobs with ``processes`` long-lived judges (tests/judge_pool.py).
+def grade_many(jobs: list[tuple], folder: Path, processes: int = 2) -> dict[str, dict]:
+    """Grade ``(name, target, exercise_id)`` or ``(name, target, exercise_id, tests)`` jobs with ``processes``
+    long-lived judges (tests/judge_pool.py); ``tests`` limits the grading to those test functions of the exercise.
 
     Same verdicts as :func:`grade_copy`, without a Python start-up and a torch import per copy. Jobs of the same
     track go to the same judge, so that each judge imports torch at most once.
@@ -119,9 +126,9 @@ def grade_many(jobs: list[tuple[str, Path, str]], folder: Path, processes: int =
 
     def drive(pool, share):
         try:
-            for name, target, exercise_id in share:
+            for name, target, exercise_id, *tests in share:
                 report = folder / f"{name}.json"
-                pool.stdin.write(json.dumps({"args": _grading_args(target, exercise_id, report),
+                pool.stdin.write(json.dumps({"args": _grading_args(target, exercise_id, report, *tests),
                                              "report": str(report)}) + "\n")
                 pool.stdin.flush()
                 answer = json.loads(pool.stdout.readline() or "{}")

@@ -1,7 +1,8 @@
 """The mutation score of the grader: every planted bug loses points, with a message that names the mistake.
 
 Each mutant (tests/mutants_numpy.py, tests/mutants_pytorch.py) is a copy of solutions/ with one bug planted
-by a text substitution; it is graded on its own exercise by one of two long-lived judges (tests/judge_pool.py),
+by a text substitution; it is graded on the tests of its exercise that it names, by one of two long-lived judges
+(tests/judge_pool.py),
 whose workers are forked from a server that imported the libraries once (grader/forkserver.py: the copies are
 the kit's own code, so they run without the sandbox, which tests/test_hostile_submissions.py tests). It must
 lose points there, and one of the listed tests must fail with the listed keyword in its message. Each variant
@@ -44,14 +45,17 @@ def test_every_exercise_has_at_least_three_planted_bugs():
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("mutants")
-    jobs = [(name, plant(tmp / name, entry.file, entry.subs), entry.exercise)
-            for name, entry in {**MUTANTS, **VARIANTS}.items()]
+    # A planted bug is graded on the tests it names (one of them must fail, and every failing test costs points,
+    # tests/test_scoring_rule.py); a variant on every test of its exercise, since all of them must pass.
+    jobs = [(name, plant(tmp / name, m.file, m.subs), m.exercise, m.tests) for name, m in MUTANTS.items()]
+    jobs += [(name, plant(tmp / name, v.file, v.subs), v.exercise) for name, v in VARIANTS.items()]
     return grade_many(jobs, tmp, processes=2)
 
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_the_grader_catches_the_planted_bug_and_names_it(graded, name):
     mutant, row = MUTANTS[name], graded[name]
+    assert row["tests"], f"{name}: none of {mutant.tests} was found in the grader"
     assert row["score"] < row["max_score"], f"{name} kept full marks in Exercise {mutant.exercise}"
     failing = {t["name"].split("[")[0]: t for t in row["tests"] if t["verdict"] != "passed"}
     listed = [failing[n] for n in mutant.tests if n in failing]
