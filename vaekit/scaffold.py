@@ -9,7 +9,9 @@ writes, for the NumPy/autograd exercise ``12.1`` and its PyTorch twin ``T12.1``:
 * a core grader test in ``grader/<track>/test_<module>.py`` that compares with an independent computation;
 * a section with the heading, summary line and command that tests/test_docs_exercises.py requires, at the end of
   the track's exercise page;
-* three planted-bug templates at the end of ``tests/mutants_numpy.py`` and ``tests/mutants_pytorch.py``.
+* three planted-bug templates at the end of ``tests/mutants_numpy.py`` and ``tests/mutants_pytorch.py``;
+* a row in the track's coverage table of the instructors' page, ``docs/includes/grader-<track>.md``, with its
+  totals line raised by those three planted bugs.
 
 The placeholder exercise is "return x unchanged", so that the kit's tests pass straight after the scaffold; the
 instructor then writes the real formula, the real test and real mistakes, and runs ``vaekit stubs``. The recipe
@@ -130,5 +132,23 @@ def scaffold(root: Path, ex_id: str, title: str, points: float, module: str, fun
         _append(page_path, DOCS.format(**fill))
         mutants = root / "tests" / ("mutants_numpy.py" if track == "numpy_ag" else "mutants_pytorch.py")
         _append(mutants, MUTANTS.format(**fill))
-        written += [solution, test, page_path, mutants]
+        table = root / "docs" / "includes" / f"grader-{track}.md"
+        _add_row(table, f"| {new_id} | values vs an independent computation (the scaffold's placeholder: say what "
+                        f"the tests check) | `{function}_matches_an_independent_computation` | {PLANTED} |")
+        written += [solution, test, page_path, mutants, table]
     return written
+
+
+PLANTED = 3  # the planted-bug templates the scaffold writes per exercise
+TOTALS = re.compile(r"^(\d+)( planted bugs \(the sum of the column\))", re.M)
+
+
+def _add_row(path: Path, row: str) -> None:
+    """Put ``row`` after the last exercise row of a coverage table and add its planted bugs to the totals line."""
+    lines = path.read_text().splitlines()
+    last = max(i for i, line in enumerate(lines) if re.match(r"^\|\s*T?\d+\.\d+\s*\|", line))
+    lines.insert(last + 1, row)
+    text, n = TOTALS.subn(lambda m: f"{int(m[1]) + PLANTED}{m[2]}", "\n".join(lines) + "\n")
+    if n != 1:
+        raise ScaffoldError(f"{path}: no line of totals ('N planted bugs (the sum of the column) ...') to update")
+    path.write_text(text)
