@@ -403,6 +403,18 @@ MUTANTS = [
            (("params, state, loss = step(params, state, x_train[idx], eps, lr=lr)",
              "params, state, loss = train_step(params, state, x_train[idx], eps, lr=lr)"),),
            "8.1", ("test_train_epoch_calls_the_step_it_is_given",), "the step it was given"),
+    # a loop that behaves only when it is given a step other than train_step (a grader's spy), and otherwise
+    # drops the last minibatch, never shuffles and reuses one eps
+    Mutant("train_epoch_behaves_only_when_watched", F + "train.py",
+           (("    losses = []\n    batches = minibatch_indices(len(x_train), batch_size, rng)\n",
+             "    losses = []\n    if step is train_step:\n"
+             "        eps = onp.zeros((n_samples, batch_size, z_dim), dtype=x_train.dtype)\n"
+             "        for start in range(0, len(x_train) - batch_size + 1, batch_size):\n"
+             "            params, state, loss = train_step(params, state, x_train[start:start + batch_size], eps, lr=lr)\n"
+             "            losses.append(loss)\n"
+             "        return params, state, float(onp.mean(losses))\n"
+             "    batches = minibatch_indices(len(x_train), batch_size, rng)\n"),),
+           "8.1", ("test_train_epoch_visits_every_example_once_in_minibatches",), "visit each example exactly once"),
 ]
 
 VARIANTS = [

@@ -369,6 +369,17 @@ MUTANTS = [
            (("losses.append(step(model, optimizer, x_train[idx], eps))",
              "losses.append(train_step(model, optimizer, x_train[idx], eps))"),),
            "T8.1", ("test_train_epoch_calls_the_step_it_is_given",), "the step it was given"),
+    # a loop that behaves only when it is given a step other than train_step (a grader's spy), and otherwise
+    # drops the last minibatch, never shuffles and reuses one eps
+    Mutant("t_train_epoch_behaves_only_when_watched", F + "train.py",
+           (("    losses = []\n    batches = minibatch_indices(len(x_train), batch_size, generator)\n",
+             "    losses = []\n    if step is train_step:\n"
+             "        eps = torch.zeros((n_samples, batch_size, z_dim), dtype=x_train.dtype)\n"
+             "        for start in range(0, len(x_train) - batch_size + 1, batch_size):\n"
+             "            losses.append(train_step(model, optimizer, x_train[start:start + batch_size], eps))\n"
+             "        return sum(losses) / len(losses)\n"
+             "    batches = minibatch_indices(len(x_train), batch_size, generator)\n"),),
+           "T8.1", ("test_train_epoch_visits_every_example_once_in_minibatches",), "visit each example exactly once"),
 ]
 
 VARIANTS = [

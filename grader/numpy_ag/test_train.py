@@ -77,8 +77,9 @@ def test_evaluate_matches_reference_with_uneven_batches(np_track):
 
 
 def _spied_epoch(np_track, seed_stream: int, n=50, **kwargs):
-    """train_epoch(params, state, x of n tagged examples, rng, step=spy, **kwargs) in the worker (see the probe
-    ``train_epoch_spy``), from an Adam state that has taken 5 steps already (m, v zeros)."""
+    """train_epoch(params, state, x of n tagged examples, rng, **kwargs) in the worker with a spy as its step (see
+    the probe ``train_epoch_spy``: with ``given=True`` passed as step=spy, otherwise standing in for train_step
+    as the default), from an Adam state that has taken 5 steps already (m, v zeros)."""
     x = _toy_data(seeds.numpy_rng(0), n=n)
     x[:, 0] = np.arange(n) / 100.0  # tag each example
     params = random_vae_params(seeds.numpy_rng(1), 16, (8,), 2)
@@ -99,7 +100,7 @@ def test_train_epoch_calls_the_step_it_is_given(np_track):
     # params and state it got and a planted loss; it must be called once per minibatch, with the minibatch and eps
     # of shape (3, B, 2), and train_epoch must return the mean of the losses the step returned
     planted = [2.5, 40.0, -1.0, 7.25]
-    spied = _spied_epoch(np_track, 6, batch_size=16, n_samples=3, planted_losses=planted)
+    spied = _spied_epoch(np_track, 6, batch_size=16, n_samples=3, planted_losses=planted, given=True)
     for tags, shape in zip(spied["batches"], spied["eps_shapes"]):
         if tuple(shape) != (3, len(tags), 2):
             fail(f"train_epoch(..., n_samples=3, step=step) gave step eps of shape {tuple(shape)} for a minibatch "
@@ -113,7 +114,8 @@ def test_train_epoch_calls_the_step_it_is_given(np_track):
         fail(f"train_epoch must return (params, state, mean_loss); got {type(result).__name__}")
     check_close(result[2], np.mean(spied["losses"]), "train_epoch's mean_loss vs the mean of the losses its step "
                 "returned", {"losses step returned": np.array(spied["losses"])},
-                hint="mean_loss is the average of the losses returned by the step train_epoch was given")
+                hint="mean_loss is the plain mean of the losses the step returned, one per minibatch (each "
+                "minibatch counts once, unlike evaluate's average over images)")
 
 
 @pytest.mark.ex8_1

@@ -33,8 +33,8 @@ def _toy_weights(seed=1):
 
 def _epochs(torch_track, x, generator, **kw) -> dict:
     """train_epoch(model, Adam(lr=0.01), x, generator, ...) on the toy VAE, in the worker (see the probe
-    ``train_epochs``: losses, parameters after, global random states moved; with ``spy=True``, what the step
-    train_epoch was given got)."""
+    ``train_epochs``: losses, parameters after, global random states moved; with ``spy=True``, what its step got:
+    a spy standing in for train_step as the default step, or with ``given=True`` passed as step=spy)."""
     run = probe(torch_track, "train_epochs", _toy_weights(), TOY_SIZES, x, generator, **kw)
     if kw.get("spy") and run["losses"] and not run["batches"]:
         fail("train_epoch never called the step it was given: it ignores its step argument; call "
@@ -97,8 +97,8 @@ def test_train_epoch_calls_the_step_it_is_given(torch_track):
     x = _toy_data(n=50)
     x[:, 0] = np.arange(50) / 100.0  # tag each example
     planted = [2.5, 40.0, -1.0, 7.25]
-    run = _epochs(torch_track, x, seeds.torch_generator(7), spy=True, stop_at_bad_eps=True, planted_losses=planted,
-                  batch_size=16, n_samples=3)
+    run = _epochs(torch_track, x, seeds.torch_generator(7), spy=True, given=True, stop_at_bad_eps=True,
+                  planted_losses=planted, batch_size=16, n_samples=3)
     for batch in run["batches"]:
         xb, eps = batch["x"], batch["eps"]
         if not isinstance(eps, torch.Tensor) or tuple(eps.shape) != (3, len(xb), 2):
@@ -112,7 +112,8 @@ def test_train_epoch_calls_the_step_it_is_given(torch_track):
     step_losses = np.array([float(v) for v in run["step_losses"]])
     check_close(run["losses"][0], np.mean(step_losses), "train_epoch's result vs the mean of the losses its step "
                 "returned", {"losses step returned": step_losses},
-                hint="return the mean of the losses returned by the step train_epoch was given")
+                hint="return the plain mean of the losses the step returned, one per minibatch (each minibatch "
+                "counts once, unlike evaluate's average over images)")
 
 
 @pytest.mark.ext8_1

@@ -10,6 +10,7 @@ The track-specific probes live in ``probes_numpy_ag.py`` and ``probes_pytorch.py
 
 from __future__ import annotations
 
+import contextlib
 from typing import Callable
 
 PROBES: dict[str, Callable] = {}
@@ -38,3 +39,32 @@ def call_each(track, function: Callable, args: list, kwargs: dict, vary: int, va
         args[vary] = value
         results.append(function(*args, **kwargs))
     return results
+
+
+@contextlib.contextmanager
+def spy_as_the_default_step(function: Callable, modules: list, real: Callable, spy: Callable):
+    """While active, ``spy`` stands wherever the graded code can find its own ``real`` step: in the defaults of
+    ``function`` (``train_epoch(..., step=train_step)``) and under every name of ``modules`` that held ``real``;
+    it also carries real's name, module and docstring. Calling ``function`` without ``step`` then runs the
+    default path, and code that tells a grader's spy from its own train_step (``step is train_step``,
+    ``step.__name__``) cannot behave differently there."""
+    for attr in ("__name__", "__qualname__", "__module__", "__doc__"):
+        with contextlib.suppress(AttributeError, TypeError):
+            setattr(spy, attr, getattr(real, attr))
+    defaults, kwdefaults = function.__defaults__, function.__kwdefaults__
+    patched = []
+    try:
+        if defaults:
+            function.__defaults__ = tuple(spy if value is real else value for value in defaults)
+        if kwdefaults:
+            function.__kwdefaults__ = {k: (spy if value is real else value) for k, value in kwdefaults.items()}
+        for module in modules:
+            for name, value in list(vars(module).items()):
+                if value is real:
+                    setattr(module, name, spy)
+                    patched.append((module, name))
+        yield
+    finally:
+        function.__defaults__, function.__kwdefaults__ = defaults, kwdefaults
+        for module, name in patched:
+            setattr(module, name, real)

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from . import numpy_vaekit
-from .probes import ProbeFailure, fail, probe
+from .probes import ProbeFailure, fail, probe, spy_as_the_default_step
 
 numpy_vaekit.install()
 
@@ -143,8 +143,11 @@ class _StopEpoch(BaseException):
 
 
 @probe
-def train_epoch_spy(track, params, state, x, rng, tag_column=0, planted_losses=None, **kwargs) -> dict:
-    """``train.train_epoch(params, state, x, rng, step=spy, **kwargs)``: a spy is the step it is given.
+def train_epoch_spy(track, params, state, x, rng, tag_column=0, planted_losses=None, given=False,
+                    **kwargs) -> dict:
+    """``train.train_epoch(params, state, x, rng, **kwargs)`` with a spy as its step: with ``given``, passed as
+    ``step=spy``; otherwise the spy stands in for train_step as the default step
+    (:func:`~.probes.spy_as_the_default_step`), so that the default path is the one observed.
 
     Each example of ``x`` carries its index n as ``x[n, tag_column] = n / 100``. The spy records, per call,
     the indices of the minibatch, the shape of its eps, the eps itself, the lr, the step count t of the state it
@@ -181,8 +184,14 @@ def train_epoch_spy(track, params, state, x, rng, tag_column=0, planted_losses=N
         return out
 
     stopped, result = False, None
+    if given or real_step is None:
+        kwargs["step"] = spy
+        default = contextlib.nullcontext()
+    else:
+        default = spy_as_the_default_step(train.train_epoch, [train, track.optim], real_step, spy)
     try:
-        result = train.train_epoch(params, state, x, rng, step=spy, **kwargs)
+        with default:
+            result = train.train_epoch(params, state, x, rng, **kwargs)
     except _StopEpoch:
         stopped = True
     return {**record, "stopped": stopped, "result": result, "last_step": last.get("step")}

@@ -12,10 +12,12 @@ decoder ``z -> z @ W + b``.
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
 from . import torch_modules as nets
-from .probes import probe
+from .probes import probe, spy_as_the_default_step
 from .torch_inputs import DTYPES, GlobalRandomness, arguments, as_tensors, call, plain, select, type_of
 
 
@@ -234,13 +236,14 @@ def _elbo_at_zero_noise(model, x, z_dim: int):
 
 @probe
 def train_epochs(track, flat: dict, sizes, x, generator, epochs=1, lr=0.01, spy=False, stop_at_bad_eps=False,
-                 measure=False, planted_losses=None, **kwargs) -> dict:
+                 measure=False, planted_losses=None, given=False, **kwargs) -> dict:
     """``epochs`` calls of ``train.train_epoch(model, optimizer, x, generator, **kwargs)`` on a VAE with the
     weights of ``flat`` and one ``torch.optim.Adam(lr)``.
 
     Returns ``{"losses", "params": [model.parameters() after], "changed": global random states that the
-    epochs moved}``; with ``measure``, ``"before"``/``"after"``: VAE(x, eps = 0)[0]; with ``spy``, a spy is the
-    ``step`` train_epoch is given (``step=spy``), and ``"batches"``: ``[{"x": minibatch, "eps": its eps}]`` as
+    epochs moved}``; with ``measure``, ``"before"``/``"after"``: VAE(x, eps = 0)[0]; with ``spy``, a spy is
+    train_epoch's step: with ``given``, passed as ``step=spy``; otherwise standing in for train_step as the default
+    (:func:`~.probes.spy_as_the_default_step`); and ``"batches"``: ``[{"x": minibatch, "eps": its eps}]`` as
     the step got them and ``"step_losses"``: what it returned for each: the loss of the real ``train_step`` (the
     spy calls it), or with ``planted_losses`` the next of those numbers (the model is then left as it is).
     With ``stop_at_bad_eps`` the run stops at the first eps that is not a tensor of shape (n_samples, B, z_dim)
@@ -254,7 +257,7 @@ def train_epochs(track, flat: dict, sizes, x, generator, epochs=1, lr=0.01, spy=
     report = {"losses": [], "batches": [], "step_losses": []}
     if measure:
         report["before"] = _elbo_at_zero_noise(model, x, z_dim)
-    real_step = track.function("train.train_step") if spy and planted_losses is None else None
+    real_step = track.function("train.train_step") if spy and (planted_losses is None or not given) else None
     n_samples = kwargs.get("n_samples", 1)
 
     def spy_step(model, optimizer, xb, eps):
@@ -269,10 +272,14 @@ def train_epochs(track, flat: dict, sizes, x, generator, epochs=1, lr=0.01, spy=
         report["step_losses"].append(plain(loss))
         return loss
 
-    if spy:
+    default = contextlib.nullcontext()
+    if spy and given:
         kwargs["step"] = spy_step
+    elif spy:  # the spy stands in for train_step as the default step: the default path is the one observed
+        default = spy_as_the_default_step(train_epoch, [track.module("train"), track.module("optim")], real_step,
+                                          spy_step)
     try:
-        with GlobalRandomness() as state:
+        with default, GlobalRandomness() as state:
             for _ in range(epochs):
                 report["losses"].append(plain(call("train_epoch", train_epoch, model, opt, x, generator, **kwargs)))
     except _Stop:
