@@ -403,6 +403,10 @@ MUTANTS = [
            (("params, state, loss = step(params, state, x_train[idx], eps, lr=lr)",
              "params, state, loss = train_step(params, state, x_train[idx], eps, lr=lr)"),),
            "8.1", ("test_train_epoch_calls_the_step_it_is_given",), "the step it was given"),
+    Mutant("train_epoch_eps_in_float64", F + "train.py",
+           (("eps = rng.standard_normal((n_samples, len(idx), z_dim)).astype(x_train.dtype)",
+             "eps = rng.standard_normal((n_samples, len(idx), z_dim))"),),
+           "8.1", ("test_train_epoch_draws_eps_in_the_dtype_of_the_data",), "dtype float64"),
     # a loop that behaves only when it is given a step other than train_step (a grader's spy), and otherwise
     # drops the last minibatch, never shuffles and reuses one eps
     Mutant("train_epoch_behaves_only_when_watched", F + "train.py",

@@ -76,13 +76,23 @@ def test_evaluate_matches_reference_with_uneven_batches(np_track):
                     "images divided by N")
 
 
-def _spied_epoch(np_track, seed_stream: int, n=50, **kwargs):
+def _cast(tree, dtype):
+    """The parameter pytree with every array in ``dtype``."""
+    if isinstance(tree, dict):
+        return {k: _cast(v, dtype) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_cast(v, dtype) for v in tree)
+    return np.asarray(tree, dtype=dtype)
+
+
+def _spied_epoch(np_track, seed_stream: int, n=50, dtype=np.float64, **kwargs):
     """train_epoch(params, state, x of n tagged examples, rng, **kwargs) in the worker with a spy as its step (see
     the probe ``train_epoch_spy``: with ``given=True`` passed as step=spy, otherwise standing in for train_step
     as the default), from an Adam state that has taken 5 steps already (m, v zeros)."""
     x = _toy_data(seeds.numpy_rng(0), n=n)
     x[:, 0] = np.arange(n) / 100.0  # tag each example
-    params = random_vae_params(seeds.numpy_rng(1), 16, (8,), 2)
+    x = x.astype(dtype)
+    params = _cast(random_vae_params(seeds.numpy_rng(1), 16, (8,), 2), dtype)
     state = {**np_track.optim.adam_init(flatten(params)[0]), "t": 5}
     spied = call("train_epoch", probe, np_track, "train_epoch_spy", params, state, x, seeds.numpy_rng(seed_stream),
                  **kwargs)
@@ -208,3 +218,13 @@ def test_evaluate_is_unbiased_with_the_variance_of_k_samples(np_track, n_samples
                            "single sample's: draw eps of shape (n_samples, B, D_z)")
     check_close(values[:, 2], np.full(len(values), ref.outputs["expected_kl"]), "evaluate(...)[kl] (the analytic KL)",
                 {}, rtol=1e-9, atol=1e-9, hint="the KL term is analytic: the same for every eps")
+
+
+@pytest.mark.ex8_1
+def test_train_epoch_draws_eps_in_the_dtype_of_the_data(np_track):
+    # train_epoch on float32 images and parameters: every eps it hands to the step must be float32 too
+    spied = _spied_epoch(np_track, 8, dtype=np.float32, batch_size=16)
+    wrong = sorted(set(d for d in spied["eps_dtypes"] if d != "float32"))
+    if wrong:
+        fail(f"train_epoch on float32 images gave the step eps of dtype {', '.join(wrong)}: draw eps with "
+             "rng.standard_normal(...).astype(x_train.dtype), or the whole float32 step runs in float64")

@@ -154,7 +154,8 @@ def train_epoch_spy(track, params, state, x, rng, tag_column=0, planted_losses=N
     was given and the loss it returned: that of the real ``train_step`` (the spy calls it), or with
     ``planted_losses`` the next of those numbers (the spy then returns the params and state it was given
     unchanged); it stops the epoch at the first eps whose shape is not (K, len(minibatch), D_z). Returns
-    ``{"batches": [[n, ...], ...], "eps_shapes": [[K, B, D_z], ...], "eps": [array, ...], "lrs": [...],
+    ``{"batches": [[n, ...], ...], "eps_shapes": [[K, B, D_z], ...], "eps": [array, ...], "eps_dtypes": [...],
+    "lrs": [...],
     "t_given": [...], "losses": [...], "stopped": bool, "result": what train_epoch returned (or None),
     "last_step": the (params, state) the last step returned}``.
     """
@@ -164,13 +165,14 @@ def train_epoch_spy(track, params, state, x, rng, tag_column=0, planted_losses=N
         fail("numpy_ag/train.py has no train_step: keep the stub's import `from .optim import train_step`, the "
              "default of train_epoch's step")
     z_dim = int(np.shape(params["encoder"]["to_mu"][1])[0])
-    record = {"batches": [], "eps_shapes": [], "eps": [], "lrs": [], "t_given": [], "losses": []}
+    record = {"batches": [], "eps_shapes": [], "eps": [], "eps_dtypes": [], "lrs": [], "t_given": [], "losses": []}
     last = {}
 
     def spy(params, state, xb, eps, lr=1e-3):
         record["batches"].append(np.round(np.asarray(_value(xb))[:, tag_column] * 100).astype(int).tolist())
         record["eps_shapes"].append([int(s) for s in np.shape(eps)])
         record["eps"].append(np.array(_value(eps), dtype=np.float64))
+        record["eps_dtypes"].append(str(np.asarray(_value(eps)).dtype))
         record["lrs"].append(float(lr))
         record["t_given"].append(float(state["t"]) if isinstance(state, dict) and "t" in state else float("nan"))
         if tuple(np.shape(eps)[1:]) != (len(xb), z_dim):
