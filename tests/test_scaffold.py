@@ -61,10 +61,11 @@ def test_the_kits_checks_accept_the_new_exercise(kit):
                   "tests/test_coverage_tables.py::test_rows_planted_bugs_and_totals_match_the_registry_and_the_planted_bugs",
                   "-q", "-p", "no:cacheprovider")
     assert checks.returncode == 0, checks.stdout[-3000:]
-    for track, new_id in (("numpy_ag", "12.1"), ("pytorch", "T12.1")):
+    for track, new_id, core in (("numpy_ag", "12.1", "`matches_an_independent_computation`"),
+                                ("pytorch", "T12.1", "`test_scaled_identity_matches_an_independent_computation`")):
         rows = [line for line in (kit / "docs" / "includes" / f"grader-{track}.md").read_text().splitlines()
                 if line.startswith(f"| {new_id} |")]
-        assert len(rows) == 1 and "`scaled_identity_matches_an_independent_computation`" in rows[0], rows
+        assert len(rows) == 1 and core in rows[0], rows
 
 
 def test_the_planted_bugs_of_the_template_are_caught(kit):

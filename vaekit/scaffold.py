@@ -133,8 +133,9 @@ def scaffold(root: Path, ex_id: str, title: str, points: float, module: str, fun
         mutants = root / "tests" / ("mutants_numpy.py" if track == "numpy_ag" else "mutants_pytorch.py")
         _append(mutants, MUTANTS.format(**fill))
         table = root / "docs" / "includes" / f"grader-{track}.md"
+        core = ("" if track == "numpy_ag" else f"test_{function}_") + "matches_an_independent_computation"
         _add_row(table, f"| {new_id} | values vs an independent computation (the scaffold's placeholder: say what "
-                        f"the tests check) | `{function}_matches_an_independent_computation` | {PLANTED} |")
+                        f"the tests check) | `{core}` | {PLANTED} |")  # each table's way of naming core tests
         written += [solution, test, page_path, mutants, table]
     return written
 

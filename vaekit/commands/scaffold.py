@@ -20,8 +20,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     for path in written:
         print(f"wrote {path.relative_to(ROOT)}")
-    print("next: write the solution, the grader test, the docs section and three planted bugs, then run "
-          "`vaekit stubs` and `python -m grader.reference --write` (see the docs page Changing the kit)")
+    print("next: write the solution, the grader test, the docs section (move it where it belongs on the page), "
+          "three planted bugs and the coverage-table rows, then run `vaekit stubs` (and, if you added a reference "
+          "case to grader/cases.py, `python -m grader.reference --write`); see the docs page Changing the kit")
     return 0
 
 
