@@ -54,25 +54,30 @@ def diagnose(got: np.ndarray, expected: np.ndarray, wrong: Mapping[str, object] 
     ok = np.isfinite(got) & np.isfinite(expected)
     if not ok.any():
         return found
+    # One wrong number is always some multiple of, and some offset from, the expected one: for a single value only
+    # the factors and offsets that name a mistake are worth saying.
+    single = int(ok.sum()) == 1
+    every = "the value is" if single else "every entry is"
     big = ok & (np.abs(expected) > 1e-12)
     if big.sum() >= 1:
         ratio = _constant(got[big] / expected[big])
         if ratio is not None and abs(ratio - 1.0) > 1e-6:
             named = next((text for c, text in FACTORS.items() if abs(ratio - c) < 1e-6), None)
             axis = next((n for n in axis_lengths if n > 1 and abs(ratio - n) < 1e-6 * n), None)
+            inverse = next((n for n in axis_lengths if n > 1 and abs(ratio * n - 1) < 1e-6), None)
             if axis is not None:
-                found.append(("factor", f"every entry is {axis}x the expected one: a sum over an axis of length "
+                found.append(("factor", f"{every} {axis}x the expected one: a sum over an axis of length "
                                         f"{axis} where the mean is wanted?"))
-            elif axis is None and next((n for n in axis_lengths if n > 1 and abs(ratio * n - 1) < 1e-6), None):
-                n = next(n for n in axis_lengths if n > 1 and abs(ratio * n - 1) < 1e-6)
-                found.append(("factor", f"every entry is 1/{n} of the expected one: a mean over an axis of length "
-                                        f"{n} where the sum is wanted?"))
-            else:
-                found.append(("factor", f"every entry is {named or f'{ratio:.6g}x'} the expected one"))
-            return found
+            elif inverse is not None:
+                found.append(("factor", f"{every} 1/{inverse} of the expected one: a mean over an axis of length "
+                                        f"{inverse} where the sum is wanted?"))
+            elif named is not None or not single:
+                found.append(("factor", f"{every} {named or f'{ratio:.6g}x'} the expected one"))
+            if found or not single:
+                return found
     offset = _constant((got - expected)[ok], rtol=1e-7)
     if offset is not None and abs(offset) > 1e-9:
-        text = f"every entry is off by the same constant {offset:+.10g}"
+        text = f"{every} off by the same constant {offset:+.10g}" if not single else f"{every} off by {offset:+.10g}"
         k = _multiple(offset, LOG2)
         if k is not None:
             text += f" = {k:+d} x log 2" + (f" (log 2 per entry of an axis of length {abs(k)})" if abs(k) in axis_lengths else "")
@@ -81,5 +86,7 @@ def diagnose(got: np.ndarray, expected: np.ndarray, wrong: Mapping[str, object] 
             if k is not None:
                 text += (f" = {k:+d} x (1/2) log 2 pi: a term (1/2) log 2 pi counted {abs(k)} time"
                          f"{'s' if abs(k) > 1 else ''} too often or too rarely (it belongs once per dimension of x or z)")
+            elif single:
+                return found
         found.append(("offset", text))
     return found

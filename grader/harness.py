@@ -155,7 +155,8 @@ def check_close(
         index = tuple(int(i) for i in np.unravel_index(np.argmax(err - allowed), err.shape)) if err.ndim else ()
         hint = general(index) if callable(general) else general
         fail(
-            f"{name}: wrong value at index {index}: expected {expected[index]:.10g}, got {got[index]:.10g} "
+            f"{name}: wrong value{f' at index {index}' if index else ''}: expected {expected[index]:.10g}, got "
+            f"{got[index]:.10g} "
             f"(|error| {err[index]:.3g} > tolerance {allowed[index]:.3g}; {int((err > allowed).sum())} of "
             f"{err.size} entries wrong)\n  inputs: {describe_inputs(inputs, index)}"
             + explain(diagnose(got, expected, wrong, lengths))

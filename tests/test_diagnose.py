@@ -1,5 +1,7 @@
 """grader/diagnose.py: what the numbers of a wrong result show, and which hints check_close then gives."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -60,3 +62,14 @@ def test_check_close_checks_the_dtype_when_asked():
     with pytest.raises(pytest.fail.Exception, match="returned dtype float64; expected float32"):
         check_close(EXPECTED, EXPECTED, "f(x)", dtype=np.float32)
     check_close(EXPECTED.astype(np.float32), EXPECTED, "f(x)", dtype=np.float32, rtol=1e-6)
+
+
+def test_one_value_gets_only_the_factors_and_offsets_that_name_a_mistake():
+    one = lambda v: np.array(v, dtype=np.float64)  # noqa: E731
+    assert diagnose(one(13.9179 * 2.5), one(2.5)) == []  # any wrong number is some multiple: say nothing
+    assert diagnose(one(2.5 + 0.37), one(2.5)) == []  # ... and some offset
+    assert diagnose(one(5.0), one(2.5)) == [("factor", "the value is 2x the expected one")]
+    (kind, text), = diagnose(one(2.5 + math.log(2.0)), one(2.5))
+    assert kind == "offset" and text.startswith("the value is off by +0.69") and "log 2" in text
+    (kind, text), = diagnose(np.array([5.0, 7.0]), np.array([2.5, 3.5]))  # two entries: a pattern, as before
+    assert text == "every entry is 2x the expected one"
