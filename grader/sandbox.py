@@ -120,7 +120,7 @@ def _parents(destinations: list[str]) -> list[str]:
         parts = Path(dest).parts
         for i in range(2, len(parts)):
             folder = str(Path(*parts[:i]))
-            if folder not in made and folder not in ("/usr", "/etc"):
+            if folder not in made and folder not in ("/usr", "/etc", "/tmp"):  # /tmp: the private tmpfs (1777)
                 made.add(folder)
                 args += ["--perms", "0755", "--dir", folder]
     return args
@@ -163,12 +163,15 @@ def launch(submission: Path, track: str, mode: str, limits: Limits, fds: tuple[i
     if ok:
         config = {"submission": SUBMISSION, "track": track, "uid": uid, "gid": uid, "limits": limits_config,
                   "fds": list(fds)}
+        # The private /tmp is mounted first: a kit or virtualenv that lives under /tmp is then bound on top of
+        # it, at its own path, instead of being hidden by it.
         argv = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                "--die-with-parent", "--new-session", *_system_binds(), *_python_binds(),
+                "--die-with-parent", "--new-session",
+                "--perms", "1777", "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
+                *_system_binds(), *_python_binds(),
                 *_parents([f"{MOUNT}/vaekit_worker"]), "--ro-bind", str(WORKER_DIR), f"{MOUNT}/vaekit_worker",
                 "--ro-bind", str(Path(submission).resolve()), SUBMISSION,
                 "--proc", "/proc", "--dev", "/dev",
-                "--perms", "1777", "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
                 "--chdir", "/tmp", "--clearenv"]
         for key, value in env.items():
             argv += ["--setenv", key, value]

@@ -199,3 +199,24 @@ def test_a_reply_that_outruns_the_flood_kill_is_still_a_flood(tmp_path, monkeypa
     finally:
         monkeypatch.undo()
         worker.stop()
+
+
+def test_a_virtualenv_under_tmp_is_visible_inside_the_sandbox(tmp_path, monkeypatch):
+    """The worker's private /tmp must not hide the interpreter's environment when that lives under /tmp (a kit
+    cloned into a temporary folder, as CI may do): its files are readable inside the sandbox, and /tmp stays
+    writable by the worker."""
+    ok, why = bwrap_works()
+    if not ok:
+        pytest.skip(f"needs the sandbox: {why}")
+    from grader import sandbox
+
+    env_dir = tmp_path / "venv"  # tmp_path lies under /tmp
+    env_dir.mkdir()
+    (env_dir / "marker.txt").write_text("seen inside\n")
+    monkeypatch.setattr(sys, "prefix", str(env_dir))
+    launch = sandbox.launch(tmp_path, "numpy_ag", "require", sandbox.Limits())
+    argv = launch.argv[: launch.argv.index("--")]
+    argv = [a for a in argv if a not in ("--clearenv",)]
+    shell = f"cat {env_dir / 'marker.txt'} && touch /tmp/w && echo writable"
+    done = subprocess.run([*argv, "--", "/bin/sh", "-c", shell], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["seen", "inside", "writable"], done.stdout + done.stderr
