@@ -328,18 +328,20 @@ SEED_WIDER = 20240610
 
 
 def _f32_points() -> np.ndarray:
-    """Float32 logits on both sides of the Taylor window 1e-2 (and at it, +- 3 ulps), between 1e-3 and the
-    window (where a window that is too small loses the gradient), at 0, tiny, moderate and saturated logits."""
-    w = np.float32(1e-2)
-    edge = [w]
-    for direction in (np.float32(0.0), np.float32(1.0)):
-        p = w
-        for _ in range(3):
-            p = np.nextafter(p, direction)
-            edge.append(p)
+    """Float32 logits on both sides of the Taylor window 1e-2 of log C and the mean, and of the window 0.1 of the
+    log-partition series of log p (and at each, +- 3 ulps); between 1e-3 and each window (where a window that is
+    too small loses the gradient); at 0, tiny, moderate and saturated logits."""
+    edge = []
+    for w in (np.float32(1e-2), np.float32(0.1)):
+        edge.append(w)
+        for direction in (np.float32(0.0), np.float32(1.0)):
+            p = w
+            for _ in range(3):
+                p = np.nextafter(p, direction)
+                edge.append(p)
     inner = [1.02e-3, 1.05e-3, 1.1e-3, 1.2e-3, 1.35e-3, 1.5e-3, 1.75e-3, 2e-3, 2.5e-3, 3e-3, 4e-3, 5e-3, 7e-3,
-             9.9e-3]
-    other = [0.0, 1e-8, 1e-6, 1e-4, 9.99e-4, 1.01e-2, 2e-2, 0.1, 0.5, 2.0, 5.0, 20.0, 30.0, 80.0, 100.0]
+             9.9e-3, 1.5e-2, 3e-2, 5e-2, 7e-2, 9e-2]
+    other = [0.0, 1e-8, 1e-6, 1e-4, 9.99e-4, 1.01e-2, 2e-2, 0.101, 0.12, 0.5, 2.0, 5.0, 20.0, 30.0, 80.0, 100.0]
     pos = np.array(edge + inner + other, dtype=np.float32)
     return np.concatenate([pos, -pos[pos > 0]]).astype(np.float64)
 

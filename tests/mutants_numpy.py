@@ -8,6 +8,23 @@ Z = "    return mu + np.exp(0.5 * log_var) * eps"
 NORM_EXACT = "    safe = np.where(in_window, TAYLOR_WINDOW, logits)  # keeps the unused exact branch finite"
 LOG_BERN = "    log_bernoulli = x * logits - np.logaddexp(0.0, logits)"
 CB_SUM = "    return np.sum(log_bernoulli + cb_log_norm(logits), axis=-1)"
+# cb_log_prob: the reference's body (the exponential-family form), and the other correct form, Bernoulli term plus
+# log C, which most students write: its planted bugs replace the whole body by that form with one mistake in it.
+CB_WINDOW = ("    in_window = a < LOG_PARTITION_WINDOW\n"
+             "    safe = np.where(in_window, LOG_PARTITION_WINDOW, a)  # keeps the unused exact branch finite\n")
+CB_BODY = ("    a = np.abs(logits)\n" + CB_WINDOW
+           + "    exact = 0.5 * safe + np.log((1.0 - np.exp(-safe)) / safe)\n"
+           "    a2 = (a * in_window) ** 2  # zero outside the window, so that a^4 of the unused branch cannot overflow\n"
+           "    series = a2 / 24.0 - a2**2 / 2880.0\n"
+           "    return np.sum((x - 0.5) * logits - np.where(in_window, series, exact), axis=-1)\n")
+CB_FIRST_FORM = LOG_BERN + "\n" + CB_SUM + "\n"
+
+
+def first_form(old: str, new: str) -> tuple[tuple[str, str], ...]:
+    """Substitutions that replace cb_log_prob's body by the first form with ``old`` replaced by ``new``."""
+    assert CB_FIRST_FORM.count(old) == 1, old
+    return ((CB_BODY, CB_FIRST_FORM.replace(old, new)),)
+
 GETVAL = "    from autograd.tracer import getval\n"
 
 MUTANTS = [
@@ -57,14 +74,14 @@ MUTANTS = [
     Mutant("cb_normaliser_wrong_taylor_coefficient", F + "continuous_bernoulli.py",
            (("taylor = LOG_2 + l2 / 12.0", "taylor = LOG_2 + l2 / 24.0"),),
            "2.1", ("test_cb_log_norm_is_log_2_at_one_half_and_exact_near_it",), "l^2/12"),
-    Mutant("bernoulli_log_likelihood_for_cb", F + "continuous_bernoulli.py", ((CB_SUM, "    return np.sum(log_bernoulli, axis=-1)"),),
+    Mutant("bernoulli_log_likelihood_for_cb", F + "continuous_bernoulli.py", first_form(CB_SUM, "    return np.sum(log_bernoulli, axis=-1)"),
            "2.2", ("test_cb_log_prob_matches_reference", "test_cb_density_integrates_to_one"), "Bernoulli"),
     Mutant("cb_sigmoid_then_log_underflows", F + "continuous_bernoulli.py",
-           ((LOG_BERN, "    eta = 1.0 / (1.0 + np.exp(-logits))\n"
-                       "    log_bernoulli = x * np.log(eta) + (1.0 - x) * np.log(1.0 - eta)"),),
+           first_form(LOG_BERN, "    eta = 1.0 / (1.0 + np.exp(-logits))\n"
+                                "    log_bernoulli = x * np.log(eta) + (1.0 - x) * np.log(1.0 - eta)"),
            "2.2", ("test_cb_log_prob_matches_reference",), "underflow"),
     Mutant("cb_mean_over_pixels", F + "continuous_bernoulli.py",
-           ((CB_SUM, "    return np.mean(log_bernoulli + cb_log_norm(logits), axis=-1)"),),
+           first_form(CB_SUM, "    return np.mean(log_bernoulli + cb_log_norm(logits), axis=-1)"),
            "2.2", ("test_cb_log_prob_matches_reference",), "sum over pixels"),
     Mutant("cb_mean_is_eta", F + "continuous_bernoulli.py",
            (("exact = eta / tanh_half - 1.0 / safe", "exact = eta"),
@@ -84,14 +101,30 @@ MUTANTS = [
            (("exact = np.log(safe / np.tanh(0.5 * safe))", "exact = np.log(safe / np.tanh(safe))"),),
            "2.1", ("test_cb_log_norm_matches_reference_on_random_logits",), "log(l / tanh(l/2))"),
     Mutant("cb_softplus_as_log1p_exp_overflows_in_float32", F + "continuous_bernoulli.py",
-           ((LOG_BERN, "    log_bernoulli = x * logits - np.log1p(np.exp(logits))"),),
+           first_form(LOG_BERN, "    log_bernoulli = x * logits - np.log1p(np.exp(logits))"),
            "2.2", ("test_cb_log_prob_keeps_float32",), "logaddexp"),
     Mutant("cb_log_prob_upcasts_x", F + "continuous_bernoulli.py",
-           ((LOG_BERN, "    x = np.asarray(x, dtype=np.float64)\n" + LOG_BERN),),
+           (("    a = np.abs(logits)\n", "    x = np.asarray(x, dtype=np.float64)\n    a = np.abs(logits)\n"),),
            "2.2", ("test_cb_log_prob_keeps_float32",), "float32"),
     Mutant("cb_log_prob_x_and_one_minus_x_swapped", F + "continuous_bernoulli.py",
-           ((LOG_BERN, "    log_bernoulli = (1.0 - x) * logits - np.logaddexp(0.0, logits)"),),
+           first_form(LOG_BERN, "    log_bernoulli = (1.0 - x) * logits - np.logaddexp(0.0, logits)"),
            "2.2", ("test_cb_log_prob_matches_reference",), "x*l - log(1 + e^l)"),
+    Mutant("cb_log_partition_without_half_a", F + "continuous_bernoulli.py",
+           (("exact = 0.5 * safe + np.log(", "exact = np.log("),),
+           "2.2", ("test_cb_log_prob_matches_reference",), "A(l)"),
+    Mutant("cb_log_prob_statistic_not_centred", F + "continuous_bernoulli.py",
+           (("np.sum((x - 0.5) * logits - np.where", "np.sum(x * logits - np.where"),),
+           "2.2", ("test_cb_density_integrates_to_one",), "integrate to 1"),
+    Mutant("cb_log_partition_window_too_small", F + "continuous_bernoulli.py",
+           ((CB_WINDOW, CB_WINDOW.replace("LOG_PARTITION_WINDOW", "TAYLOR_WINDOW")),),
+           "2.2", ("test_cb_log_prob_float32_gradient_is_accurate",), "cancellation"),
+    Mutant("cb_log_partition_nan_gradient_without_safe_stand_in", F + "continuous_bernoulli.py",
+           ((CB_WINDOW, "    in_window = a < LOG_PARTITION_WINDOW\n    safe = a\n"),),
+           "2.2", ("test_cb_log_prob_float32_gradient_is_accurate", "test_cb_log_prob_gradient_matches_reference"),
+           "NaN"),
+    Mutant("cb_log_partition_series_coefficient_of_log_c", F + "continuous_bernoulli.py",
+           (("series = a2 / 24.0", "series = a2 / 12.0"),),
+           "2.2", ("test_cb_log_prob_keeps_float32",), "float32"),
     Mutant("cb_mean_window_too_small", F + "continuous_bernoulli.py",
            (("    in_window = np.abs(logits) < TAYLOR_WINDOW\n    safe = np.where(in_window, TAYLOR_WINDOW, logits)\n",
              "    in_window = np.abs(logits) < 1e-3\n    safe = np.where(in_window, 1e-3, logits)\n"),),
@@ -438,8 +471,9 @@ VARIANTS = [
     Variant("log_standard_normal_from_log_normal_diag", F + "gaussian.py",
             (("return -0.5 * np.sum(LOG_2PI + z**2, axis=-1)", "return log_normal_diag(z, np.zeros_like(z), np.zeros_like(z))"),),
             "1.2"),
+    Variant("cb_log_prob_as_bernoulli_term_plus_log_c", F + "continuous_bernoulli.py", first_form(CB_SUM, CB_SUM), "2.2"),
     Variant("cb_log_prob_as_two_softplus_terms", F + "continuous_bernoulli.py",
-            ((LOG_BERN, "    log_bernoulli = -(x * np.logaddexp(0.0, -logits) + (1.0 - x) * np.logaddexp(0.0, logits))"),),
+            first_form(LOG_BERN, "    log_bernoulli = -(x * np.logaddexp(0.0, -logits) + (1.0 - x) * np.logaddexp(0.0, logits))"),
             "2.2"),
     Variant("reparam_sqrt_of_the_variance", F + "reparam.py", ((Z, "    return mu + np.sqrt(np.exp(log_var)) * eps"),), "4.1"),
     Variant("elbo_sum_over_k_divided_by_k", F + "elbo.py",

@@ -13,6 +13,23 @@ GAUSS_SQ = "sq = (x - mu) ** 2 * torch.exp(-log_var)"
 DIAG_SUM = "torch.sum(LOG_2PI + log_var + sq, dim=-1)"
 STD_SUM = "torch.sum(LOG_2PI + z**2, dim=-1)"
 CB_SUM = "torch.sum(log_bernoulli + cb_log_norm(logits), dim=-1)"
+# cb_log_prob: the reference's body (the exponential-family form), and the other correct form, Bernoulli term plus
+# log C, which most students write: its planted bugs replace the whole body by that form with one mistake in it.
+CB_WINDOW = ("    in_window = a < LOG_PARTITION_WINDOW\n"
+             "    safe = torch.where(in_window, LOG_PARTITION_WINDOW, a)  # keeps the unused exact branch finite\n")
+CB_BODY = ("    a = torch.abs(logits)\n" + CB_WINDOW
+           + "    exact = 0.5 * safe + torch.log((1.0 - torch.exp(-torch.clamp(safe, max=EXP_CAP))) / safe)\n"
+           "    a2 = (a * in_window) ** 2  # zero outside the window, so that a^4 of the unused branch cannot overflow\n"
+           "    series = a2 / 24.0 - a2**2 / 2880.0\n"
+           "    return torch.sum((x - 0.5) * logits - torch.where(in_window, series, exact), dim=-1)\n")
+CB_FIRST_FORM = "    x, logits = torch.broadcast_tensors(x, logits)\n" + BCE + "\n    return " + CB_SUM + "\n"
+
+
+def first_form(old: str, new: str) -> tuple[tuple[str, str], ...]:
+    """Substitutions that replace cb_log_prob's body by the first form with ``old`` replaced by ``new``."""
+    assert CB_FIRST_FORM.count(old) == 1, old
+    return ((CB_BODY, CB_FIRST_FORM.replace(old, new)),)
+
 NORM_WINDOW = ("    in_window = torch.abs(logits) < TAYLOR_WINDOW\n" + NORM_EXACT)
 MEAN_WINDOW = ("    in_window = torch.abs(logits) < TAYLOR_WINDOW\n    safe = torch.where(in_window, TAYLOR_WINDOW, logits)\n"
                "    small")
@@ -83,22 +100,38 @@ MUTANTS = [
                     "test_cb_log_norm_matches_reference_on_random_logits"), "tanh(l/2)"),
     # T2.2 log density
     Mutant("t_bernoulli_log_likelihood_for_cb", F + "continuous_bernoulli.py",
-           ((CB_SUM, "torch.sum(log_bernoulli, dim=-1)"),),
+           first_form(CB_SUM, "torch.sum(log_bernoulli, dim=-1)"),
            "T2.2", ("test_cb_log_prob_matches_reference", "test_cb_density_integrates_to_one"), "Bernoulli"),
     Mutant("t_cb_sigmoid_then_log_underflows", F + "continuous_bernoulli.py",
-           ((BCE, "    eta = torch.sigmoid(logits)\n    log_bernoulli = x * torch.log(eta) + (1 - x) * torch.log(1 - eta)"),),
+           first_form(BCE, "    eta = torch.sigmoid(logits)\n    log_bernoulli = x * torch.log(eta) + (1 - x) * torch.log(1 - eta)"),
            "T2.2", ("test_cb_log_prob_matches_reference",), "binary_cross_entropy_with_logits"),
-    Mutant("t_cb_mean_over_pixels", F + "continuous_bernoulli.py", ((CB_SUM, CB_SUM.replace("sum", "mean")),),
+    Mutant("t_cb_mean_over_pixels", F + "continuous_bernoulli.py", first_form(CB_SUM, CB_SUM.replace("sum", "mean")),
            "T2.2", ("test_cb_log_prob_matches_reference",), "mean over pixels"),
     Mutant("t_cb_log_norm_subtracted", F + "continuous_bernoulli.py",
-           ((CB_SUM, "torch.sum(log_bernoulli - cb_log_norm(logits), dim=-1)"),),
+           first_form(CB_SUM, "torch.sum(log_bernoulli - cb_log_norm(logits), dim=-1)"),
            "T2.2", ("test_cb_log_prob_matches_reference",), "sign of log C"),
     Mutant("t_cb_log_prob_without_broadcasting", F + "continuous_bernoulli.py",
-           (("    x, logits = torch.broadcast_tensors(x, logits)\n", ""),),
+           first_form("    x, logits = torch.broadcast_tensors(x, logits)\n", ""),
            "T2.2", ("test_cb_log_prob_broadcasts_k_samples_against_one_image",), "size"),
     Mutant("t_cb_log1p_exp_overflows_in_float32", F + "continuous_bernoulli.py",
-           ((BCE, "    log_bernoulli = x * logits - torch.log1p(torch.exp(logits))"),),
+           first_form(BCE, "    log_bernoulli = x * logits - torch.log1p(torch.exp(logits))"),
            "T2.2", ("test_cb_log_prob_keeps_float32",), "softplus"),
+    Mutant("t_cb_log_partition_without_half_a", F + "continuous_bernoulli.py",
+           (("exact = 0.5 * safe + torch.log(", "exact = torch.log("),),
+           "T2.2", ("test_cb_log_prob_matches_reference",), "A(l)"),
+    Mutant("t_cb_log_prob_statistic_not_centred", F + "continuous_bernoulli.py",
+           (("torch.sum((x - 0.5) * logits - torch.where", "torch.sum(x * logits - torch.where"),),
+           "T2.2", ("test_cb_density_integrates_to_one",), "integrate to 1"),
+    Mutant("t_cb_log_partition_window_too_small", F + "continuous_bernoulli.py",
+           ((CB_WINDOW, CB_WINDOW.replace("LOG_PARTITION_WINDOW", "TAYLOR_WINDOW")),),
+           "T2.2", ("test_cb_log_prob_float32_gradient_is_accurate",), "cancellation"),
+    Mutant("t_cb_log_partition_nan_gradient_without_safe_stand_in", F + "continuous_bernoulli.py",
+           ((CB_WINDOW, "    in_window = a < LOG_PARTITION_WINDOW\n    safe = a\n"),),
+           "T2.2", ("test_cb_log_prob_float32_gradient_is_accurate", "test_cb_log_prob_gradient_matches_reference"),
+           "NaN"),
+    Mutant("t_cb_log_partition_series_coefficient_of_log_c", F + "continuous_bernoulli.py",
+           (("series = a2 / 24.0", "series = a2 / 12.0"),),
+           "T2.2", ("test_cb_log_prob_keeps_float32",), "float32"),
     # T2.3 mean
     Mutant("t_cb_mean_is_eta", F + "continuous_bernoulli.py",
            (("exact = eta / tanh_half - 1.0 / safe", "exact = eta"),
@@ -386,7 +419,8 @@ VARIANTS = [
     Variant("t_kl_expanded_other_way", F + "kl.py",
             ((KL, "    return -0.5 * torch.sum(1 + log_var - mu.pow(2) - log_var.exp(), dim=-1)"),), "T3.1"),
     Variant("t_cb_log_prob_with_softplus", F + "continuous_bernoulli.py",
-            ((BCE, "    log_bernoulli = x * logits - F.softplus(logits)"),), "T2.2"),
+            first_form(BCE, "    log_bernoulli = x * logits - F.softplus(logits)"), "T2.2"),
+    Variant("t_cb_log_prob_as_bernoulli_term_plus_log_c", F + "continuous_bernoulli.py", first_form(BCE, BCE), "T2.2"),
     Variant("t_reparam_with_addcmul", F + "reparam.py", ((Z, "    return torch.addcmul(mu, torch.exp(0.5 * log_var), eps)"),),
             "T4.1"),
     Variant("t_reparam_sqrt_of_the_variance", F + "reparam.py", ((Z, "    return mu + torch.sqrt(torch.exp(log_var)) * eps"),), "T4.1"),

@@ -13,7 +13,8 @@ from grader.remote import probe
 FLOAT32_HINT = ("keep float32 inputs float32: a NumPy float64 scalar such as np.log(2.0) (or a float64 array mixed "
                 "in) upcasts the result; use Python floats for constants")
 WINDOW_HINT = ("in float32 the exact branch loses digits to cancellation for small |l| (log C and the mean divide by "
-               "l): use the Taylor series for |l| < 1e-2, the window of the docstring")
+               "l; A(l) in the exponential-family form of log p subtracts e^-|l| from 1): use the series inside "
+               "the window of the docstring, |l| < 1e-2 for log C and the mean, |l| < 0.1 for A(l)")
 OVERFLOW_HINT = ("for large |l| a formula with exp(l) or exp(-l) overflows (in float32 beyond |l| = 88) and gives "
                  "inf - inf or inf / inf: write it in a stable form (np.logaddexp(0, l), or exp of -|l| only)")
 
@@ -28,7 +29,7 @@ def hint_at(logits, near: str = WINDOW_HINT, generic: str = ""):
         l = abs(flat[index[0]]) if len(index) else 0.0
         if l >= 20:
             return OVERFLOW_HINT
-        if l < 0.05:
+        if l < 0.15:
             return near
         return generic or near
     return at
@@ -39,7 +40,8 @@ NORMALISER_HINT = (
 
 
 LOG_PROB_HINT = ("sum over pixels of x*l - log(1 + e^l) + log C(l), from the logits with np.logaddexp (log of "
-                 "sigmoid(l) underflows to -inf for large |l|); without log C it is the Bernoulli log-likelihood, "
+                 "sigmoid(l) underflows to -inf for large |l|), or of (x - 1/2) l - A(l) with "
+                 "A(l) = log(sinh(l/2) / (l/2)); without log C it is the Bernoulli log-likelihood, "
                  "which is wrong for grey-level pixels")
 LOG_PROB_HINTS = {
     "formula": "add log C(l) (cb_log_norm) for every pixel: without it this is the Bernoulli log-likelihood, "
@@ -146,7 +148,8 @@ def test_cb_density_integrates_to_one(np_track):
     log_p = call("cb_log_prob", np_track.continuous_bernoulli.cb_log_prob, x[:, None, None], logits[None, :, None])
     total = np.exp(np.asarray(log_p, dtype=float)).mean(axis=0)
     check_close(total, np.ones_like(logits), "integral over x in [0, 1] of exp(cb_log_prob(x, l))",
-                {"logits": logits}, rtol=1e-6, atol=1e-6, hint="the normaliser log C makes the density integrate to 1")
+                {"logits": logits}, rtol=1e-6, atol=1e-6, hint="the normaliser, log C (or -A(l) with x - 1/2 in the "
+                "exponential-family form), makes the density integrate to 1")
 
 
 @pytest.mark.ex2_3
