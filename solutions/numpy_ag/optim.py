@@ -107,9 +107,9 @@ def adam_update(theta, grad, state, lr=1e-3, b1=0.9, b2=0.999, adam_eps=1e-8):
     m = b1 * state["m"] + (1.0 - b1) * grad
     v = b2 * state["v"] + (1.0 - b2) * grad**2
     # the bias corrections as Python floats (math.sqrt, not np.sqrt, whose float64 result would upcast float32)
-    root_c2 = math.sqrt(1.0 - b2**t)
-    alpha_t = lr * root_c2 / (1.0 - b1**t)
-    theta = theta - alpha_t * m / (np.sqrt(v) + adam_eps * root_c2)
+    alpha_t = lr * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
+    eps_hat = adam_eps * math.sqrt(1.0 - b2**t)
+    theta = theta - alpha_t * m / (np.sqrt(v) + eps_hat)
     return theta, {"m": m, "v": v, "t": t}
     # END SOLUTION
 
