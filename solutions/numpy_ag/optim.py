@@ -4,6 +4,8 @@ Adam works on the flat parameter vector theta of shape (P,); :func:`flatten_para
 pytree into theta and back, with the same layout as ``autograd.misc.flatten``.
 """
 
+import math
+
 import autograd.numpy as np
 import numpy as onp
 from autograd import value_and_grad
@@ -78,6 +80,17 @@ def adam_update(theta, grad, state, lr=1e-3, b1=0.9, b2=0.999, adam_eps=1e-8):
         \hat m = \frac{m}{1-\beta_1^t},\quad \hat v = \frac{v}{1-\beta_2^t},\quad
         \theta \leftarrow \theta - \alpha\,\frac{\hat m}{\sqrt{\hat v} + \epsilon}
 
+    The same update in fewer passes over the P parameters (Kingma & Ba, 2015, end of Section 2): multiplying
+    the numerator and the denominator of m_hat / (sqrt(v_hat) + eps) by sqrt(1 - beta_2^t) gives
+
+    .. math::
+        \alpha_t = \alpha\,\frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t},\quad
+        \hat\epsilon = \epsilon\,\sqrt{1-\beta_2^t},\quad
+        \theta \leftarrow \theta - \alpha_t\,\frac{m}{\sqrt{v} + \hat\epsilon},
+
+    exactly (up to rounding): the bias corrections become two scalars, and m_hat and v_hat are never formed.
+    Either form is a correct answer.
+
     Args:
         theta: parameters, shape (P,).
         grad: gradient of the loss at theta, shape (P,).
@@ -93,9 +106,10 @@ def adam_update(theta, grad, state, lr=1e-3, b1=0.9, b2=0.999, adam_eps=1e-8):
     t = state["t"] + 1
     m = b1 * state["m"] + (1.0 - b1) * grad
     v = b2 * state["v"] + (1.0 - b2) * grad**2
-    m_hat = m / (1.0 - b1**t)
-    v_hat = v / (1.0 - b2**t)
-    theta = theta - lr * m_hat / (np.sqrt(v_hat) + adam_eps)
+    # the bias corrections as Python floats (math.sqrt, not np.sqrt, whose float64 result would upcast float32)
+    alpha_t = lr * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
+    eps_hat = adam_eps * math.sqrt(1.0 - b2**t)
+    theta = theta - alpha_t * m / (np.sqrt(v) + eps_hat)
     return theta, {"m": m, "v": v, "t": t}
     # END SOLUTION
 
