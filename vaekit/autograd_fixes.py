@@ -39,7 +39,11 @@ import autograd.numpy as anp
 import numpy as onp
 from autograd.extend import defvjp, primitive
 from autograd.tracer import isbox
+from autograd import builtins as ag_builtins
+from autograd import core as ag_core
 from autograd.numpy import numpy_vjps, numpy_wrapper
+
+from . import autograd_tape
 
 # The primitive that ``anp.where`` forwards to (autograd wraps it to keep Python lists as lists).
 _where = getattr(anp, "_original_where", numpy_wrapper.where)
@@ -64,14 +68,55 @@ def _zero(g):
     return onp.zeros((), dtype=anp.result_type(g))
 
 
+def _fast_where_ok(condition, x, y):
+    """Whether :func:`where` may take its fast path: a boolean array and float arrays or real Python numbers."""
+    if type(condition) is not onp.ndarray or condition.dtype != onp.bool_:
+        return False
+    for branch in (x, y):
+        t = type(branch)
+        if t is onp.ndarray:
+            if branch.dtype.kind != "f":
+                return False
+        elif t is not float and t is not int:
+            return False
+    return True
+
+
+def where(condition, x=None, y=None):
+    r"""``numpy.where(condition, x, y)``: x where the condition holds, y elsewhere, broadcast together.
+
+    .. math::
+        \mathrm{out}_i = x_i \text{ if } c_i \text{ else } y_i
+
+    For a boolean array c and float arrays (or Python numbers) x and y it writes y, then x where c holds, into a
+    new array of the broadcast shape and of NumPy's result dtype (two copies, ``numpy.copyto``, about 3x faster
+    than ``numpy.where`` on a (1, 128, 784) float32 array); the unselected entries are never read into the
+    result, so a NaN or inf there stays out of it. Every other call is ``numpy.where`` itself.
+    """
+    if x is None or y is None or not _fast_where_ok(condition, x, y):
+        if x is None and y is None:
+            return onp.where(condition)
+        return onp.where(condition, x, y)
+    dtype = onp.result_type(x, y)
+    if dtype.kind != "f":  # two Python ints: NumPy's own
+        return onp.where(condition, x, y)
+    out = onp.empty(onp.broadcast_shapes(condition.shape, onp.shape(x), onp.shape(y)), dtype=dtype)
+    onp.copyto(out, y)
+    onp.copyto(out, x, where=condition)
+    return out
+
+
+_fast_where = primitive(where)
+
+
 def _where_vjp_x(ans, c, x=None, y=None):
     r"""d where(c, x, y) / dx = g where c, else 0."""
-    return lambda g: anp.where(c, g, _zero(g))
+    return lambda g: _fast_where(c, g, _zero(g))
 
 
 def _where_vjp_y(ans, c, x=None, y=None):
     r"""d where(c, x, y) / dy = 0 where c, else g."""
-    return lambda g: anp.where(c, _zero(g), g)
+    return lambda g: _fast_where(c, _zero(g), g)
 
 
 def _balanced_eq(x, z, y, dtype):
@@ -145,6 +190,8 @@ def _unbroadcast(x, target_meta, broadcast_idx=0):
     computed as a copy, which autograd's version does for every (1, B, D) array of a K = 1 training step.
     """
     target_shape, target_ndim, _, target_iscomplex = target_meta
+    if type(x) is onp.ndarray and x.shape == target_shape and (target_iscomplex or x.dtype.kind != "c"):
+        return x  # nothing was broadcast (the common case): what the steps below give, without their calls
     while anp.ndim(x) > target_ndim:
         if anp.shape(x)[broadcast_idx] == 1:
             x = anp.squeeze(x, axis=broadcast_idx)
@@ -213,13 +260,23 @@ def logaddexp(x1, x2, **kwargs):
     return out if out.ndim else out[()]
 
 
-_PATCHED = (_mean, _where, anp.maximum, anp.minimum, anp.fmax, anp.fmin, anp.max, anp.min, anp.amax, anp.amin,
+_PATCHED = (ag_builtins.container_take, _mean, _where, anp.maximum, anp.minimum, anp.fmax, anp.fmin, anp.max, anp.min, anp.amax, anp.amin,
             anp.tanh, anp.power, anp.divide, anp.true_divide)
 _saved: dict = {}  # autograd's own VJPs of the functions above, while the fixes are installed
 _REPLACED = (anp, numpy_wrapper)  # the modules whose ``logaddexp`` is :func:`logaddexp` while installed
 _saved_logaddexp: dict = {}
-_HELPERS = {"unbroadcast": _unbroadcast, "repeat_to_match_shape": _repeat_to_match_shape}  # in numpy_vjps
+_HELPERS = {"unbroadcast": _unbroadcast, "repeat_to_match_shape": _repeat_to_match_shape,  # in numpy_vjps
+            "unbroadcast_f": autograd_tape.unbroadcast_f}
 _saved_helpers: dict = {}
+_saved_core: dict = {}  # autograd.core's backward_pass, while the fixes are installed
+
+
+def _copy_jvps(source, target) -> None:
+    """Give the primitive ``target`` the forward-mode derivatives (JVPs) of ``source``, which it computes too."""
+    from autograd.core import primitive_jvps
+
+    if source in primitive_jvps:
+        primitive_jvps[target] = primitive_jvps[source]
 
 
 def install_autograd_fixes() -> None:
@@ -243,12 +300,20 @@ def install_autograd_fixes() -> None:
     for fun in (anp.divide, anp.true_divide):
         defvjp(fun, _divide_vjp_x, _divide_vjp_y)
     primitive_vjps[logaddexp] = primitive_vjps[anp.logaddexp]  # autograd's VJPs: g * exp(x - ans)
+    _copy_jvps(anp.logaddexp, logaddexp)
+    defvjp(_fast_where, None, _where_vjp_x, _where_vjp_y)
+    _copy_jvps(_where, _fast_where)
+    if getattr(anp, "_original_where", None) is _where:  # what ``anp.where(c, x, y)`` calls
+        anp._original_where = _fast_where
     for module in _REPLACED:
         _saved_logaddexp[module] = module.logaddexp
         module.logaddexp = logaddexp
     for name, fun in _HELPERS.items():
         _saved_helpers[name] = getattr(numpy_vjps, name)
         setattr(numpy_vjps, name, fun)
+    _saved_core["backward_pass"] = ag_core.backward_pass
+    ag_core.backward_pass = autograd_tape.backward_pass  # what ``make_vjp`` (grad, value_and_grad, ...) calls
+    defvjp(ag_builtins.container_take, autograd_tape.container_take_vjp)
     _installed = True
 
 
@@ -257,16 +322,23 @@ def uninstall_autograd_fixes() -> None:
     global _installed
     if not _installed:
         return
-    from autograd.core import primitive_vjps
+    from autograd.core import primitive_jvps, primitive_vjps
 
+    if getattr(anp, "_original_where", None) is _fast_where:
+        anp._original_where = _where
+    for fun in (logaddexp, _fast_where):
+        primitive_vjps.pop(fun, None)
+        primitive_jvps.pop(fun, None)
     for module, fun in _saved_logaddexp.items():
         module.logaddexp = fun
     _saved_logaddexp.clear()
     for name, fun in _saved_helpers.items():
         setattr(numpy_vjps, name, fun)
+    for name, fun in _saved_core.items():
+        setattr(ag_core, name, fun)
+    _saved_core.clear()
     _saved_helpers.clear()
     for fun, vjps in _saved.items():
         primitive_vjps[fun] = vjps
-    primitive_vjps.pop(logaddexp, None)
     _saved.clear()
     _installed = False
