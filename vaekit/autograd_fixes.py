@@ -43,7 +43,7 @@ from autograd import builtins as ag_builtins
 from autograd import core as ag_core
 from autograd.numpy import numpy_vjps, numpy_wrapper
 
-from . import autograd_tape
+from . import autograd_tape, autograd_tracer
 
 # The primitive that ``anp.where`` forwards to (autograd wraps it to keep Python lists as lists).
 _where = getattr(anp, "_original_where", numpy_wrapper.where)
@@ -314,6 +314,7 @@ def install_autograd_fixes() -> None:
     _saved_core["backward_pass"] = ag_core.backward_pass
     ag_core.backward_pass = autograd_tape.backward_pass  # what ``make_vjp`` (grad, value_and_grad, ...) calls
     defvjp(ag_builtins.container_take, autograd_tape.container_take_vjp)
+    autograd_tracer.install()
     _installed = True
 
 
@@ -337,6 +338,7 @@ def uninstall_autograd_fixes() -> None:
     for name, fun in _saved_core.items():
         setattr(ag_core, name, fun)
     _saved_core.clear()
+    autograd_tracer.uninstall()
     _saved_helpers.clear()
     for fun, vjps in _saved.items():
         primitive_vjps[fun] = vjps
