@@ -106,17 +106,30 @@ def where(condition, x=None, y=None):
     return out
 
 
-_fast_where = primitive(where)
-
-
 def _where_vjp_x(ans, c, x=None, y=None):
     r"""d where(c, x, y) / dx = g where c, else 0."""
-    return lambda g: _fast_where(c, g, _zero(g))
+    return lambda g: _where(c, g, _zero(g))
 
 
 def _where_vjp_y(ans, c, x=None, y=None):
     r"""d where(c, x, y) / dy = 0 where c, else g."""
-    return lambda g: _fast_where(c, _zero(g), g)
+    return lambda g: _where(c, _zero(g), g)
+
+
+def power(x1, x2, *args, **kwargs):
+    r"""``numpy.power(x1, x2)``, with x^2 as ``numpy.square(x)`` for a float array x and the number 2.
+
+    .. math::
+        x^2 = x \cdot x
+
+    one correctly rounded product, where ``numpy.power`` calls the C library's ``pow`` for every element
+    (3.7x slower for a (1, 128, 784) float32 array; autograd's ``x ** 2`` calls ``numpy.power``, not the
+    operator ``**`` of NumPy arrays, which has the same shortcut). Every other call is ``numpy.power`` itself.
+    """
+    if (not args and not kwargs and type(x1) is onp.ndarray and x1.dtype.kind == "f"
+            and (type(x2) is int or type(x2) is float) and x2 == 2):
+        return onp.square(x1)
+    return onp.power(x1, x2, *args, **kwargs)
 
 
 def _balanced_eq(x, z, y, dtype):
@@ -190,18 +203,21 @@ def _unbroadcast(x, target_meta, broadcast_idx=0):
     computed as a copy, which autograd's version does for every (1, B, D) array of a K = 1 training step.
     """
     target_shape, target_ndim, _, target_iscomplex = target_meta
-    if type(x) is onp.ndarray and x.shape == target_shape and (target_iscomplex or x.dtype.kind != "c"):
+    # A plain array (not a box of a nested trace) is summed with NumPy's own functions, which the primitives of
+    # ``autograd.numpy`` would call: the same results, without going through the tracer.
+    np_ = onp if type(x) is onp.ndarray else anp
+    if np_ is onp and x.shape == target_shape and (target_iscomplex or x.dtype.kind != "c"):
         return x  # nothing was broadcast (the common case): what the steps below give, without their calls
-    while anp.ndim(x) > target_ndim:
-        if anp.shape(x)[broadcast_idx] == 1:
-            x = anp.squeeze(x, axis=broadcast_idx)
+    while np_.ndim(x) > target_ndim:
+        if np_.shape(x)[broadcast_idx] == 1:
+            x = np_.squeeze(x, axis=broadcast_idx)
         else:
-            x = anp.sum(x, axis=broadcast_idx)
+            x = np_.sum(x, axis=broadcast_idx)
     for axis, size in enumerate(target_shape):
-        if size == 1 and anp.shape(x)[axis] != 1:
-            x = anp.sum(x, axis=axis, keepdims=True)
-    if anp.iscomplexobj(x) and not target_iscomplex:
-        x = anp.real(x)
+        if size == 1 and np_.shape(x)[axis] != 1:
+            x = np_.sum(x, axis=axis, keepdims=True)
+    if np_.iscomplexobj(x) and not target_iscomplex:
+        x = np_.real(x)
     return x
 
 
@@ -268,7 +284,20 @@ _saved_logaddexp: dict = {}
 _HELPERS = {"unbroadcast": _unbroadcast, "repeat_to_match_shape": _repeat_to_match_shape,  # in numpy_vjps
             "unbroadcast_f": autograd_tape.unbroadcast_f}
 _saved_helpers: dict = {}
+_RAW = {_where: where, anp.power: power}  # primitives computed with the faster functions above while installed
+_saved_raw: dict = {}
 _saved_core: dict = {}  # autograd.core's backward_pass, while the fixes are installed
+
+
+def _swap_raw(fun, raw):
+    """Make the primitive ``fun`` compute with the function ``raw``; returns the one it used before.
+
+    A primitive of autograd calls the NumPy function it wraps from a variable of its closure (``f_raw``);
+    changing that variable keeps the primitive itself, its VJPs and every reference to it.
+    """
+    cell = fun.__closure__[fun.__code__.co_freevars.index("f_raw")]
+    previous, cell.cell_contents = cell.cell_contents, raw
+    return previous
 
 
 def _copy_jvps(source, target) -> None:
@@ -301,10 +330,8 @@ def install_autograd_fixes() -> None:
         defvjp(fun, _divide_vjp_x, _divide_vjp_y)
     primitive_vjps[logaddexp] = primitive_vjps[anp.logaddexp]  # autograd's VJPs: g * exp(x - ans)
     _copy_jvps(anp.logaddexp, logaddexp)
-    defvjp(_fast_where, None, _where_vjp_x, _where_vjp_y)
-    _copy_jvps(_where, _fast_where)
-    if getattr(anp, "_original_where", None) is _where:  # what ``anp.where(c, x, y)`` calls
-        anp._original_where = _fast_where
+    for fun, raw in _RAW.items():
+        _saved_raw[fun] = _swap_raw(fun, raw)
     for module in _REPLACED:
         _saved_logaddexp[module] = module.logaddexp
         module.logaddexp = logaddexp
@@ -325,11 +352,11 @@ def uninstall_autograd_fixes() -> None:
         return
     from autograd.core import primitive_jvps, primitive_vjps
 
-    if getattr(anp, "_original_where", None) is _fast_where:
-        anp._original_where = _where
-    for fun in (logaddexp, _fast_where):
-        primitive_vjps.pop(fun, None)
-        primitive_jvps.pop(fun, None)
+    for fun, raw in _saved_raw.items():
+        _swap_raw(fun, raw)
+    _saved_raw.clear()
+    primitive_vjps.pop(logaddexp, None)
+    primitive_jvps.pop(logaddexp, None)
     for module, fun in _saved_logaddexp.items():
         module.logaddexp = fun
     _saved_logaddexp.clear()

@@ -120,7 +120,9 @@ def add_outgrads(prev_g_flagged, g):
             return prev_g_flagged
         g = g.sparse()
     if prev_g_flagged is None:
-        return ag_core.add_outgrads(None, g)
+        if t in ag_core.sparse_object_types:
+            return ag_core.add_outgrads(None, g)
+        return g, False
     prev_g, owned = prev_g_flagged
     if type(prev_g) is PendingItems:
         prev_g_flagged = (prev_g.build(owned=True), True)
