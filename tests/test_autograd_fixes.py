@@ -571,3 +571,17 @@ def test_forward_mode_works_while_installed():
         want = autograd_own(lambda: make_jvp(f)(x)(np.ones(3)))
         np.testing.assert_allclose(got[0], want[0], rtol=1e-15)
         np.testing.assert_allclose(got[1], want[1], rtol=1e-15)
+
+
+def test_a_vjp_made_while_installed_still_works_after_uninstalling():
+    from autograd import make_vjp
+
+    theta = np.arange(6.0)
+
+    def f(theta):
+        parts = anp.split(theta, [2, 4])
+        return anp.sum(parts[0] * parts[1]) + anp.sum(parts[2] ** 2) + anp.sum(parts[0])
+
+    vjp, _ = make_vjp(f)(theta)
+    uninstall_autograd_fixes()
+    np.testing.assert_array_equal(vjp(1.0), [3.0, 4.0, 0.0, 1.0, 8.0, 10.0])

@@ -57,7 +57,9 @@ def container_take_vjp(ans, A, idx):
     """
     if (type(A) is list or type(A) is tuple) and type(idx) is int:
         def vjp(g):
-            if ag_core.isbox(g):
+            # Only this module's backward pass knows an Untaken: a gradient of a gradient, or a VJP function of
+            # make_vjp called after the fixes were uninstalled, gets autograd's object.
+            if ag_core.isbox(g) or ag_core.backward_pass is not backward_pass:
                 return ag_builtins.container_untake(g, idx, ag_core.vspace(A))
             return Untaken(g, idx, A)
         return vjp
