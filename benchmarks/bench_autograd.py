@@ -36,7 +36,8 @@ def main() -> None:
 
     set_threads(1)
     print("== autograd's Python time: value_and_grad of the training loss on an 8-4-2 VAE, one image")
-    print(f"   load average {', '.join(f'{v:.1f}' for v in os.getloadavg())} (other work on the cores distorts the figures)")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"   load average {load} (other work on the cores distorts the figures)")
     code = Track(args.code, "numpy_ag")
     rng = np.random.default_rng(args.seed)
     params = code.networks.init_vae_params(rng, 8, (4,), 2, np.float32)

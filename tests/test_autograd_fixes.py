@@ -498,7 +498,8 @@ def test_a_wrapper_that_ignores_outer_traces_is_caught(monkeypatch):
     marker = "if type(arg) in box_types:  # boxes of an outer trace"
     assert marker in source
     namespace = {}
-    exec(source.replace(marker, "if False:  # outer boxes ignored"), vars(autograd_tracer), namespace)  # f_raw gets the outer boxes
+    # f_raw gets the boxes of the outer trace
+    exec(source.replace(marker, "if False:  # outer boxes ignored"), vars(autograd_tracer), namespace)
     broken = namespace["_lean_wrapper_factory"](None, False).__code__
     autograd_fixes.uninstall_autograd_fixes()
     monkeypatch.setattr(autograd_tracer, "LEAN_CODE", broken)

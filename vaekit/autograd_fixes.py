@@ -46,11 +46,11 @@ from __future__ import annotations
 
 import autograd.numpy as anp
 import numpy as onp
-from autograd.extend import defvjp, primitive
-from autograd.tracer import isbox
 from autograd import builtins as ag_builtins
 from autograd import core as ag_core
+from autograd.extend import defvjp, primitive
 from autograd.numpy import numpy_vjps, numpy_wrapper
+from autograd.tracer import isbox
 
 from . import autograd_tape, autograd_tracer
 
@@ -285,8 +285,8 @@ def logaddexp(x1, x2, **kwargs):
     return out if out.ndim else out[()]
 
 
-_PATCHED = (ag_builtins.container_take, _mean, _where, anp.maximum, anp.minimum, anp.fmax, anp.fmin, anp.max, anp.min, anp.amax, anp.amin,
-            anp.tanh, anp.power, anp.divide, anp.true_divide)
+_PATCHED = (ag_builtins.container_take, _mean, _where, anp.maximum, anp.minimum, anp.fmax, anp.fmin, anp.max,
+            anp.min, anp.amax, anp.amin, anp.tanh, anp.power, anp.divide, anp.true_divide)
 _saved: dict = {}  # autograd's own VJPs of the functions above, while the fixes are installed
 _REPLACED = (anp, numpy_wrapper)  # the modules whose ``logaddexp`` is :func:`logaddexp` while installed
 _saved_logaddexp: dict = {}
@@ -373,11 +373,11 @@ def uninstall_autograd_fixes() -> None:
     _saved_logaddexp.clear()
     for name, fun in _saved_helpers.items():
         setattr(numpy_vjps, name, fun)
+    _saved_helpers.clear()
     for name, fun in _saved_core.items():
         setattr(ag_core, name, fun)
     _saved_core.clear()
     autograd_tracer.uninstall()
-    _saved_helpers.clear()
     for fun, vjps in _saved.items():
         primitive_vjps[fun] = vjps
     _saved.clear()

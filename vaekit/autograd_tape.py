@@ -121,6 +121,7 @@ def add_outgrads(prev_g_flagged, g):
             prev_g.add(g.idx, g.g)
             return prev_g_flagged
         g = g.sparse()
+        t = type(g)
     if prev_g_flagged is None:
         if t in ag_core.sparse_object_types:
             return ag_core.add_outgrads(None, g)
