@@ -494,6 +494,8 @@ def test_a_wrapper_that_ignores_outer_traces_is_caught(monkeypatch):
 
     from vaekit import autograd_fixes, autograd_tracer
 
+    if not autograd_tracer.compatible():
+        pytest.skip("this autograd keeps its own primitive wrappers (the lean ones reimplement autograd 1.9's)")
     source = textwrap.dedent(inspect.getsource(autograd_tracer._lean_wrapper_factory))
     marker = "if type(arg) in box_types:  # boxes of an outer trace"
     assert marker in source
@@ -546,21 +548,22 @@ def test_uninstalling_restores_autograd_exactly():
 
     uninstall_autograd_fixes()
     before = (dict(primitive_vjps), dict(primitive_jvps), core.backward_pass, numpy_vjps.unbroadcast_f,
-              {f: f.__code__ for f in tracer.trace_primitives_map.values()}, anp.logaddexp,
+              {f: f.__code__ for f in getattr(tracer, "trace_primitives_map", {}).values()}, anp.logaddexp,
               autograd_fixes._where.__closure__[0].cell_contents, anp.power.__closure__[0].cell_contents)
     assert before[6] is np.where and before[7] is np.power
     install_autograd_fixes()
-    assert anp.exp.__code__ is autograd_tracer.LEAN_CODE and core.backward_pass is not before[2]
+    lean = autograd_tracer.compatible()  # autograd 1.9's wrappers: replaced by the lean ones
+    assert (anp.exp.__code__ is autograd_tracer.LEAN_CODE) == lean and core.backward_pass is not before[2]
     assert anp.power.__closure__[0].cell_contents is autograd_fixes.power
     uninstall_autograd_fixes()
     after = (dict(primitive_vjps), dict(primitive_jvps), core.backward_pass, numpy_vjps.unbroadcast_f,
-             {f: f.__code__ for f in tracer.trace_primitives_map.values()}, anp.logaddexp,
+             {f: f.__code__ for f in getattr(tracer, "trace_primitives_map", {}).values()}, anp.logaddexp,
              autograd_fixes._where.__closure__[0].cell_contents, anp.power.__closure__[0].cell_contents)
     assert after[0].keys() == before[0].keys() and all(after[0][k] is before[0][k] for k in before[0])
     assert after[1].keys() == before[1].keys() and all(after[1][k] is before[1][k] for k in before[1])
     assert after[2:4] == before[2:4] and after[5:] == before[5:]
     assert all(after[4][f] is code for f, code in before[4].items())
-    assert autograd_tracer.AUTOGRAD_CODE in {code for code in after[4].values()}
+    assert anp.exp.__code__ is autograd_tracer.AUTOGRAD_CODE
 
 
 def test_forward_mode_works_while_installed():

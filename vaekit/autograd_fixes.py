@@ -31,7 +31,7 @@
 
 4. autograd's own Python time: about 18 us per operation of the tape, some 70 operations per training step.
    :mod:`vaekit.autograd_tracer` gives every primitive a wrapper that scans its arguments once instead of
-   twice; :mod:`vaekit.autograd_tape` is a backward pass that adds plain arrays directly and collects the
+   twice (autograd 1.9, whose wrapper it reimplements; older versions keep theirs); :mod:`vaekit.autograd_tape` is a backward pass that adds plain arrays directly and collects the
    gradients of a list's items (the parameter vector cut by ``np.split``) without a list of zeros the size of
    all parameters.
 

@@ -92,9 +92,13 @@ _saved_code: dict = {}  # primitive wrapper -> autograd's code, while installed
 
 
 def compatible() -> bool:
-    """Whether autograd's wrappers have the closure and globals the lean code expects (autograd 1.7 and 1.8)."""
+    """Whether autograd's wrappers are the ones the lean code reimplements (autograd 1.9: the closure variables,
+    the keyword ``called_by_autograd_dispatcher`` and the registry ``trace_primitives_map``; older versions
+    keep their own wrappers) and the globals it uses are autograd's."""
     code = AUTOGRAD_CODE
-    if code is LEAN_CODE or code.co_freevars != LEAN_CODE.co_freevars:
+    if (code is LEAN_CODE or code.co_freevars != LEAN_CODE.co_freevars
+            or "called_by_autograd_dispatcher" not in code.co_varnames
+            or "find_top_boxed_args" not in code.co_names or not hasattr(tracer, "trace_primitives_map")):
         return False
     globals_used = [name for name in LEAN_CODE.co_names if name in globals()]
     return all(getattr(tracer, name, None) is globals()[name] for name in globals_used)
