@@ -31,9 +31,9 @@
 
 4. autograd's own Python time: about 18 us per operation of the tape, some 70 operations per training step.
    :mod:`vaekit.autograd_tracer` gives every primitive a wrapper that scans its arguments once instead of
-   twice (autograd 1.9, whose wrapper it reimplements; older versions keep theirs); :mod:`vaekit.autograd_tape` is a backward pass that adds plain arrays directly and collects the
-   gradients of a list's items (the parameter vector cut by ``np.split``) without a list of zeros the size of
-   all parameters.
+   twice (autograd 1.9, whose wrapper it reimplements; older versions keep theirs); :mod:`vaekit.autograd_tape`
+   is a backward pass that adds plain arrays directly and collects the gradients of a list's items (the
+   parameter vector cut by ``np.split``) without a list of zeros the size of all parameters.
 
 :func:`install_autograd_fixes` re-registers these VJPs with the same formulas (the tanh and divide ones in the
 equivalent forms above), computed in the dtype of the incoming gradient ``g``, and installs 3 and 4. The
