@@ -37,7 +37,7 @@ class Trainer:
     def __init__(self, config: TrainConfig):
         self.config = config
         set_threads(config.threads)
-        install_autograd_fixes()  # float32 gradients stay float32 (2x faster), and quicker VJPs and logaddexp
+        install_autograd_fixes()  # float32 gradients stay float32 (2x faster); quicker VJPs, logaddexp and tape
         keep_freed_memory()  # Adam's temporaries reuse the same pages every step (see memory.py)
         code = Track(config.code, "numpy_ag")
         self.networks, self.train, self.cb = code.networks, code.train, code.continuous_bernoulli
