@@ -1,7 +1,7 @@
 """Keep freed memory in the process, so that a training step does not pay the kernel for fresh pages.
 
 A training step of the NumPy track makes about a dozen temporary arrays of the size of the parameter vector
-(P = 648,024 floats, 2.6 MB for 784-400-20): Adam's m, v, m_hat, v_hat, sqrt(v_hat), ... and the gradient.
+(P = 652,824 floats, 2.6 MB for 784-400-20): Adam's m, v, sqrt(v), the step, ... and the gradient.
 By default the C library (glibc) hands arrays of this size back to the operating system as soon as they are
 freed, so the next step gets fresh pages, each one zeroed by the kernel on first touch (a "page fault"): a few
 thousand page faults per step, which cost as much as the arithmetic of Adam itself, and more on a busy machine.
