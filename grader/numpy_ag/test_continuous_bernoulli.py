@@ -44,11 +44,14 @@ LOG_PROB_HINT = ("sum over pixels of x*l - log(1 + e^l) + log C(l), from the log
                  "A(l) = log(sinh(l/2) / (l/2)); without log C it is the Bernoulli log-likelihood, "
                  "which is wrong for grey-level pixels")
 LOG_PROB_HINTS = {
-    "formula": "add log C(l) (cb_log_norm) for every pixel: without it this is the Bernoulli log-likelihood, "
-               "which is wrong for grey-level pixels",
+    "formula": "your result equals the wrong formula named above: without log C(l) (cb_log_norm) it is the "
+               "Bernoulli log-likelihood, wrong for grey-level pixels; in the exponential-family form the "
+               "statistic is x - 1/2, and A(l) = |l|/2 + log((1 - e^-|l|) / |l|) keeps its |l|/2",
     "factor": "a constant factor off: the sum over pixels (the last axis), not the mean",
 }
 
+LOG_PROB_GRAD_HINT = ("a NaN gradient comes from the unused exact branch of np.where: feed it a safe value inside the "
+                      "window; a gradient off by 1/2 points to the statistic x - 1/2 or the |l|/2 of A(l)")
 
 def _softplus(l):
     return np.logaddexp(0.0, l)
@@ -57,7 +60,12 @@ def _softplus(l):
 def _wrong_log_probs(x, logits):
     """Known wrong answers of cb_log_prob, by name (for the diagnosis of a wrong value)."""
     bern = x * logits - _softplus(logits)
+    right = np.sum(bern + _log_c(logits), axis=-1)
     return {"the Bernoulli log-likelihood sum(x l - log(1 + e^l)) without log C": np.sum(bern, axis=-1),
+            "sum(x l - A(l)): the exponential-family form without centring x at 1/2":
+            right + 0.5 * np.sum(logits, axis=-1),
+            "sum((x - 1/2) l - A(l)) with A(l) missing its |l|/2 (outside the window of its series, |l| < 0.1)":
+            right + 0.5 * np.sum(np.where(np.abs(logits) < 0.1, 0.0, np.abs(logits)), axis=-1),
             "the mean over pixels instead of the sum": np.mean(bern + _log_c(logits), axis=-1)}
 
 
@@ -137,7 +145,8 @@ def test_cb_log_prob_broadcasts_k_samples_against_one_image(np_track):
 @pytest.mark.ex2_2
 def test_cb_log_prob_gradient_matches_reference(np_track):
     ref = reference("cb/log_prob")
-    check_grads_match(np_track.continuous_bernoulli.cb_log_prob, ref, ("logits",), "cb_log_prob")
+    check_grads_match(np_track.continuous_bernoulli.cb_log_prob, ref, ("logits",), "cb_log_prob",
+                      hint=LOG_PROB_GRAD_HINT)
 
 
 @pytest.mark.ex2_2
@@ -201,7 +210,8 @@ def test_cb_log_prob_keeps_float32(np_track):
     check_close(got, ref.outputs["log_prob"], "cb_log_prob(x, logits) on float32 inputs, logits up to +-80",
                 {"x": x, "logits": logits}, rtol=tol.CB32_VALUE_RTOL, atol=tol.cb32_log_prob_atol(x, logits),
                 dtype=np.float32,
-                hint=FLOAT32_HINT + "; log(1 + exp(l)) overflows in float32 for l > 88: use np.logaddexp(0, l)")
+                hint=hint_at(logits, generic=FLOAT32_HINT + "; log(1 + exp(l)) overflows in float32 for l > 88: use "
+                             "np.logaddexp(0, l)"))
 
 
 @pytest.mark.ex2_2

@@ -100,8 +100,8 @@ def test_adam_keeps_float32(np_track, rng):
     expected = theta.astype(float) - 0.01 * g / (np.abs(g) + ADAM_EPS)
     check_close(new, expected, "adam_update(theta, grad, state, lr=0.01) on float32 theta and grad", {"grad": g},
                 rtol=tol.F32_RTOL, atol=tol.F32_ATOL, dtype=np.float32,
-                hint="keep float32 float32: Python floats for b1^t and constants (np.power(b1, t) is a float64 "
-                     "NumPy scalar that upcasts)")
+                hint="keep float32 float32: Python floats for b1^t and constants (np.power(b1, t) and "
+                     "np.sqrt(1 - b2**t) are float64 NumPy scalars that upcast; use b1**t and math.sqrt)")
 
 
 # --- 7.2 ------------------------------------------------------------------------------------------------------

@@ -101,12 +101,12 @@ def torch_grads(function: RemoteFunction, inputs: Mapping[str, object], wrt: tup
 
 
 def check_torch_grads_match(function: RemoteFunction, ref, wrt: tuple[str, ...], name: str, index: int | None = None,
-                            layout=None, prefix: str = "grad_") -> None:
+                            layout=None, prefix: str = "grad_", hint: str = "") -> None:
     """torch.autograd gradients of the student's function against the reference gradients of a frozen case."""
     got = torch_grads(function, ref.inputs, wrt, name, index=index, layout=layout)
     for key in wrt:
         check_close(got[key], ref.outputs[prefix + key], f"d sum({name}) / d {key}", ref.inputs,
-                    rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL)
+                    rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL, hint=hint)
 
 
 def check_gradcheck(function: RemoteFunction, inputs: Mapping[str, object], wrt: tuple[str, ...], name: str,

@@ -38,8 +38,9 @@ LOG_PROB_HINT = ("sum over pixels of x*l - log(1 + e^l) + log C(l) (= -binary_cr
                  "or of (x - 1/2) l - A(l) with A(l) = log(sinh(l/2) / (l/2)); without log C it is the "
                  "Bernoulli log-likelihood, wrong for grey-level pixels")
 LOG_PROB_HINTS = {
-    "formula": "add log C(l) (cb_log_norm) for every pixel: without it this is the Bernoulli log-likelihood, "
-               "which is wrong for grey-level pixels",
+    "formula": "your result equals the wrong formula named above: without log C(l) (cb_log_norm) it is the "
+               "Bernoulli log-likelihood, wrong for grey-level pixels; in the exponential-family form the "
+               "statistic is x - 1/2, and A(l) = |l|/2 + log((1 - e^-|l|) / |l|) keeps its |l|/2",
     "factor": "a constant factor off: the sum over pixels (the last axis, dim=-1), not the mean",
 }
 MEAN_HINT = "the mean is eta/(2 eta - 1) + 1/(2 atanh(1 - 2 eta)), not eta; use a Taylor series near 1/2"
@@ -104,6 +105,8 @@ def test_cb_log_norm_keeps_float32_finite_with_finite_gradients(torch_track):
         fail(f"the gradient of cb_log_norm of float32 logits does not reach the logits\n  hint: {DETACH_HINT}")
     check_finite(seen["grads"]["logits"], "gradient of cb_log_norm in float32", ref.inputs, hint=NORMALISER_HINT)
 
+LOG_PROB_GRAD_HINT = ("a NaN gradient comes from the unused exact branch of torch.where: feed it a safe value inside "
+                      "the window; a gradient off by 1/2 points to the statistic x - 1/2 or the |l|/2 of A(l)")
 
 def _softplus(l):
     return np.logaddexp(0.0, l)
@@ -119,7 +122,12 @@ def _log_c(l):
 def _wrong_log_probs(x, logits):
     """Known wrong answers of cb_log_prob, by name (for the diagnosis of a wrong value)."""
     bern = x * logits - _softplus(logits)
+    right = np.sum(bern + _log_c(logits), axis=-1)
     return {"the Bernoulli log-likelihood sum(x l - log(1 + e^l)) without log C": np.sum(bern, axis=-1),
+            "sum(x l - A(l)): the exponential-family form without centring x at 1/2":
+            right + 0.5 * np.sum(logits, axis=-1),
+            "sum((x - 1/2) l - A(l)) with A(l) missing its |l|/2 (outside the window of its series, |l| < 0.1)":
+            right + 0.5 * np.sum(np.where(np.abs(logits) < 0.1, 0.0, np.abs(logits)), axis=-1),
             "the mean over pixels instead of the sum": np.mean(bern + _log_c(logits), axis=-1),
             "the Bernoulli log-likelihood minus log C (the sign of log C flipped)":
             np.sum(bern - _log_c(logits), axis=-1)}
@@ -139,13 +147,16 @@ def test_cb_log_prob_broadcasts_k_samples_against_one_image(torch_track):
     ref = reference("cb/log_prob_broadcast")  # x (4, 10) against logits (3, 4, 10)
     got = call("cb_log_prob", torch_track.continuous_bernoulli.cb_log_prob, **as_tensors(ref.inputs))
     check_close(got, ref.outputs["value"], "cb_log_prob(x (4,10), logits (3,4,10))", ref.inputs,
-                wrong=_wrong_log_probs(**ref.inputs), hints=LOG_PROB_HINTS, hint="F.binary_cross_entropy_with_logits needs x and logits of one shape: torch.broadcast_tensors")
+                wrong=_wrong_log_probs(**ref.inputs), hints=LOG_PROB_HINTS,
+                hint="F.binary_cross_entropy_with_logits needs x and logits of one shape: torch.broadcast_tensors them "
+                     "first ((x - 0.5) * logits of the exponential-family form broadcasts by itself)")
 
 
 @pytest.mark.ext2_2
 def test_cb_log_prob_gradient_matches_reference(torch_track):
     ref = reference("cb/log_prob")
-    check_torch_grads_match(torch_track.continuous_bernoulli.cb_log_prob, ref, ("logits",), "cb_log_prob")
+    check_torch_grads_match(torch_track.continuous_bernoulli.cb_log_prob, ref, ("logits",), "cb_log_prob",
+                            hint=LOG_PROB_GRAD_HINT)
     small = {"x": ref.inputs["x"][1:], "logits": ref.inputs["logits"][1:]}  # row 0 holds the edge logits
     check_gradcheck(torch_track.continuous_bernoulli.cb_log_prob, small, ("logits",), "cb_log_prob")
 
@@ -240,8 +251,8 @@ def test_cb_log_prob_keeps_float32(torch_track):
     check_close(got, ref.outputs["log_prob"], "cb_log_prob(x, logits) on float32 inputs, logits up to +-100",
                 {"x": ref.inputs["x"], "logits": ref.inputs["logits"]}, rtol=tol.CB32_VALUE_RTOL,
                 atol=tol.cb32_log_prob_atol(ref.inputs["x"], ref.inputs["logits"]), dtype=torch.float32,
-                hint=FLOAT32_HINT + "; log(sigmoid(l)) underflows in float32: use F.binary_cross_entropy_with_logits "
-                "or F.softplus")
+                hint=hint_at(ref.inputs["logits"], generic=FLOAT32_HINT + "; log(sigmoid(l)) underflows in float32: "
+                             "use F.binary_cross_entropy_with_logits or F.softplus"))
 
 
 @pytest.mark.ext2_2

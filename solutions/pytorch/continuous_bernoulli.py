@@ -22,7 +22,7 @@ LOG_2 = math.log(2.0)
 # e^{-|l|} from 1, which cancels digits as |l| -> 0 (the gradient's error grows like 1 / l^2), so its window is wider.
 LOG_PARTITION_WINDOW = 0.1
 # e^{-a} for a > 87 is below float32's smallest normal number; CPUs compute such results slowly, and 1 - e^{-87}
-# is already 1 in float32 and float64 alike, so cb_log_prob caps a there before the exp.
+# is already 1 in float32 and float64 alike, so cb_log_prob caps the argument of its exp (only) there.
 EXP_CAP = 87.0
 
 
