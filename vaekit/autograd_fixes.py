@@ -30,7 +30,7 @@
    instead of ``numpy.where``, forward and in its VJPs) and ``power`` (:func:`power`: x**2 is ``numpy.square``).
 
 4. autograd's own Python time: tens of microseconds per operation of the tape, some 70 operations per training
-   step (``benchmarks/bench_autograd.py`` prints the figures with and without these fixes).
+   step (the benchmark script bench_autograd.py of the kit prints the figures with and without these fixes).
    :mod:`vaekit.autograd_tracer` gives every primitive a wrapper that scans its arguments once instead of
    twice (autograd 1.9, whose wrapper it reimplements; older versions keep theirs); :mod:`vaekit.autograd_tape`
    is a backward pass that adds plain arrays directly and collects the gradients of a list's items (the
