@@ -25,6 +25,11 @@ VERDICTS = ("passed", "failed", "error", "timeout", "not attempted")
 MESSAGE_LIMIT = 3000  # characters of one test's message kept in reports
 TIMEOUT_PREFIX = "Timeout (>"  # pytest-timeout's failure message starts with this
 CORE_SHARE = 0.6  # of an exercise's points carried by its core tests
+# An exception that, in one exercise, points to one mistake: (exercise ID, exception type) -> hint.
+ERROR_HINTS = {
+    ("7.1", "ZeroDivisionError"): "the bias corrections 1 - b1^t and 1 - b2^t are 0 only at t = 0: count t from 1 "
+                                  "(increment the step count before using it)",
+}
 WRONG_CAP = 0.2  # of an exercise's points kept at most when a core test fails
 
 
@@ -240,6 +245,9 @@ def verdict_of(excinfo, exercise: Exercise, target: Path, hidden: bool = False) 
     if isinstance(exc, RemoteImportError):
         return "error", cap(f"Exercise {exercise.id}: {exc}") + docs
     if isinstance(exc, RemoteError):
-        return "error", cap(f"Exercise {exercise.id}: your code raised {exc.type_name}: {cap(exc, 1000)}{at}") + docs
+        hint = ERROR_HINTS.get((exercise.id, exc.type_name))
+        hint = f"\n  hint: {hint}" if hint else ""
+        raised = f"Exercise {exercise.id}: your code raised {exc.type_name}: {cap(exc, 1000)}{at}{hint}"
+        return "error", cap(raised) + docs
     return "error", cap(f"Exercise {exercise.id}: the grader could not check your result ({type(exc).__name__}: "
                         f"{cap(exc, 500)}); check that it has the type and shape the docstring says") + docs
