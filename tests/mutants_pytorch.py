@@ -13,15 +13,20 @@ GAUSS_SQ = "sq = (x - mu) ** 2 * torch.exp(-log_var)"
 DIAG_SUM = "torch.sum(LOG_2PI + log_var + sq, dim=-1)"
 STD_SUM = "torch.sum(LOG_2PI + z**2, dim=-1)"
 CB_SUM = "torch.sum(log_bernoulli + cb_log_norm(logits), dim=-1)"
-# cb_log_prob: the reference's body (the exponential-family form), and the other correct form, Bernoulli term plus
-# log C, which most students write: its planted bugs replace the whole body by that form with one mistake in it.
+# cb_log_prob: the reference's body returns CBLogProb.apply, the exponential-family form with its gradient written
+# by hand. The two forms students write with torch operations alone, the second form (exponential family) and the
+# first (Bernoulli term plus log C): their planted bugs replace the whole body by that form with one mistake in it.
+CB_BODY = "    return CBLogProb.apply(x, logits)\n"
 CB_WINDOW = ("    in_window = a < LOG_PARTITION_WINDOW\n"
              "    safe = torch.where(in_window, LOG_PARTITION_WINDOW, a)  # keeps the unused exact branch finite\n")
-CB_BODY = ("    a = torch.abs(logits)\n" + CB_WINDOW
-           + "    exact = 0.5 * safe + torch.log((1.0 - torch.exp(-torch.clamp(safe, max=EXP_CAP))) / safe)\n"
-           "    a2 = (a * in_window) ** 2  # zero outside the window, so that a^4 of the unused branch cannot overflow\n"
-           "    series = a2 / 24.0 - a2**2 / 2880.0\n"
-           "    return torch.sum((x - 0.5) * logits - torch.where(in_window, series, exact), dim=-1)\n")
+CB_SECOND_FORM = ("    a = torch.abs(logits)\n" + CB_WINDOW
+                  + "    exact = 0.5 * safe + torch.log((1.0 - torch.exp(-torch.clamp(safe, max=EXP_CAP))) / safe)\n"
+                  "    a2 = (a * in_window) ** 2  # zero outside the window, so that a^4 of the unused branch cannot overflow\n"
+                  "    series = a2 / 24.0 - a2**2 / 2880.0\n"
+                  "    return torch.sum((x - 0.5) * logits - torch.where(in_window, series, exact), dim=-1)\n")
+D_EXACT = "            d_exact = torch.sign(logits) * (1.0 / one_minus_e - 1.0 / safe - 0.5)"
+D_SERIES = "            d_series = small / 12.0 - small**3 / 720.0"
+D_LOGITS = "        dl = (grad_out * grad_logits).sum_to_size(logits_shape) if ctx.needs_input_grad[1] else None"
 CB_FIRST_FORM = "    x, logits = torch.broadcast_tensors(x, logits)\n" + BCE + "\n    return " + CB_SUM + "\n"
 
 
@@ -29,6 +34,13 @@ def first_form(old: str, new: str) -> tuple[tuple[str, str], ...]:
     """Substitutions that replace cb_log_prob's body by the first form with ``old`` replaced by ``new``."""
     assert CB_FIRST_FORM.count(old) == 1, old
     return ((CB_BODY, CB_FIRST_FORM.replace(old, new)),)
+
+
+def second_form(old: str, new: str) -> tuple[tuple[str, str], ...]:
+    """Substitutions that replace cb_log_prob's body by the second form, autograd's gradient, with ``old`` replaced
+    by ``new``."""
+    assert CB_SECOND_FORM.count(old) == 1, old
+    return ((CB_BODY, CB_SECOND_FORM.replace(old, new)),)
 
 NORM_WINDOW = ("    in_window = torch.abs(logits) < TAYLOR_WINDOW\n" + NORM_EXACT)
 MEAN_WINDOW = ("    in_window = torch.abs(logits) < TAYLOR_WINDOW\n    safe = torch.where(in_window, TAYLOR_WINDOW, logits)\n"
@@ -117,21 +129,35 @@ MUTANTS = [
            first_form(BCE, "    log_bernoulli = x * logits - torch.log1p(torch.exp(logits))"),
            "T2.2", ("test_cb_log_prob_keeps_float32",), "softplus"),
     Mutant("t_cb_log_partition_without_half_a", F + "continuous_bernoulli.py",
-           (("exact = 0.5 * safe + torch.log(", "exact = torch.log("),),
+           second_form("exact = 0.5 * safe + torch.log(", "exact = torch.log("),
            "T2.2", ("test_cb_log_prob_matches_reference",), "A(l)"),
     Mutant("t_cb_log_prob_statistic_not_centred", F + "continuous_bernoulli.py",
-           (("torch.sum((x - 0.5) * logits - torch.where", "torch.sum(x * logits - torch.where"),),
+           second_form("torch.sum((x - 0.5) * logits - torch.where", "torch.sum(x * logits - torch.where"),
            "T2.2", ("test_cb_density_integrates_to_one",), "integrate to 1"),
     Mutant("t_cb_log_partition_window_too_small", F + "continuous_bernoulli.py",
-           ((CB_WINDOW, CB_WINDOW.replace("LOG_PARTITION_WINDOW", "TAYLOR_WINDOW")),),
+           second_form(CB_WINDOW, CB_WINDOW.replace("LOG_PARTITION_WINDOW", "TAYLOR_WINDOW")),
            "T2.2", ("test_cb_log_prob_float32_gradient_is_accurate",), "cancellation"),
     Mutant("t_cb_log_partition_nan_gradient_without_safe_stand_in", F + "continuous_bernoulli.py",
-           ((CB_WINDOW, "    in_window = a < LOG_PARTITION_WINDOW\n    safe = a\n"),),
+           second_form(CB_WINDOW, "    in_window = a < LOG_PARTITION_WINDOW\n    safe = a\n"),
            "T2.2", ("test_cb_log_prob_float32_gradient_is_accurate", "test_cb_log_prob_gradient_matches_reference"),
            "NaN"),
     Mutant("t_cb_log_partition_series_coefficient_of_log_c", F + "continuous_bernoulli.py",
-           (("series = a2 / 24.0", "series = a2 / 12.0"),),
+           second_form("series = a2 / 24.0", "series = a2 / 12.0"),
            "T2.2", ("test_cb_log_prob_keeps_float32",), "float32"),
+    # ... and of the reference's own backward pass (CBLogProb)
+    Mutant("t_cb_backward_ignores_the_incoming_gradient", F + "continuous_bernoulli.py",
+           ((D_LOGITS, D_LOGITS.replace("(grad_out * grad_logits)", "grad_logits")),),
+           "T2.2", ("test_cb_log_prob_gradient_matches_reference",), "grad_out"),
+    Mutant("t_cb_backward_derivative_of_a_not_odd", F + "continuous_bernoulli.py",
+           ((D_EXACT, D_EXACT.replace("torch.sign(logits) * ", "")),),
+           "T2.2", ("test_cb_log_prob_gradient_matches_reference",), "d sum(cb_log_prob) / d logits"),
+    Mutant("t_cb_backward_mean_not_centred", F + "continuous_bernoulli.py",
+           ((D_EXACT, D_EXACT.replace(" - 0.5)", ")")),),
+           "T2.2", ("test_cb_log_prob_gradient_matches_reference",), "off by"),
+    Mutant("t_cb_backward_series_slope_of_log_c", F + "continuous_bernoulli.py",
+           ((D_SERIES, D_SERIES.replace("small / 12.0", "small / 6.0")),),
+           "T2.2", ("test_cb_log_prob_gradient_matches_reference", "test_cb_log_prob_float32_gradient_is_accurate"),
+           "d cb_log_prob"),
     # T2.3 mean
     Mutant("t_cb_mean_is_eta", F + "continuous_bernoulli.py",
            (("exact = eta / tanh_half - 1.0 / safe", "exact = eta"),
@@ -421,6 +447,8 @@ VARIANTS = [
     Variant("t_cb_log_prob_with_softplus", F + "continuous_bernoulli.py",
             first_form(BCE, "    log_bernoulli = x * logits - F.softplus(logits)"), "T2.2"),
     Variant("t_cb_log_prob_as_bernoulli_term_plus_log_c", F + "continuous_bernoulli.py", first_form(BCE, BCE), "T2.2"),
+    Variant("t_cb_log_prob_exponential_family_by_autograd", F + "continuous_bernoulli.py",
+            ((CB_BODY, CB_SECOND_FORM),), "T2.2"),
     Variant("t_reparam_with_addcmul", F + "reparam.py", ((Z, "    return torch.addcmul(mu, torch.exp(0.5 * log_var), eps)"),),
             "T4.1"),
     Variant("t_reparam_sqrt_of_the_variance", F + "reparam.py", ((Z, "    return mu + torch.sqrt(torch.exp(log_var)) * eps"),), "T4.1"),

@@ -43,7 +43,7 @@ PYTORCH = [
     ("T1.1", "Diagonal Gaussian log density", 2, "gaussian", ("log_normal_diag",), "pytorch"),
     ("T1.2", "Standard normal log density", 1, "gaussian", ("log_standard_normal",), "pytorch"),
     ("T2.1", "Continuous Bernoulli log normaliser", 4, "continuous_bernoulli", ("cb_log_norm",), "pytorch"),
-    ("T2.2", "Continuous Bernoulli log density", 3, "continuous_bernoulli", ("cb_log_prob",), "pytorch"),
+    ("T2.2", "Continuous Bernoulli log density", 3, "continuous_bernoulli", ("cb_log_prob", "CBLogProb"), "pytorch"),
     ("T2.3", "Continuous Bernoulli mean", 2, "continuous_bernoulli", ("cb_mean",), "pytorch"),
     ("T3.1", "KL to the standard normal", 3, "kl", ("kl_to_standard_normal",), "pytorch"),
     ("T4.1", "Reparameterised sample", 2, "reparam", ("reparameterize",), "pytorch"),

@@ -106,7 +106,8 @@ def test_cb_log_norm_keeps_float32_finite_with_finite_gradients(torch_track):
     check_finite(seen["grads"]["logits"], "gradient of cb_log_norm in float32", ref.inputs, hint=NORMALISER_HINT)
 
 LOG_PROB_GRAD_HINT = ("a NaN gradient comes from the unused exact branch of torch.where: feed it a safe value inside "
-                      "the window; a gradient off by 1/2 points to the statistic x - 1/2 or the |l|/2 of A(l)")
+                      "the window; a gradient off by 1/2 points to the statistic x - 1/2 or the |l|/2 of A(l); a "
+                      "hand-written backward returns grad_out[..., None] * (x - 1/2 - A'(l)), with A' odd in l")
 
 def _softplus(l):
     return np.logaddexp(0.0, l)
@@ -158,7 +159,8 @@ def test_cb_log_prob_gradient_matches_reference(torch_track):
     check_torch_grads_match(torch_track.continuous_bernoulli.cb_log_prob, ref, ("logits",), "cb_log_prob",
                             hint=LOG_PROB_GRAD_HINT)
     small = {"x": ref.inputs["x"][1:], "logits": ref.inputs["logits"][1:]}  # row 0 holds the edge logits
-    check_gradcheck(torch_track.continuous_bernoulli.cb_log_prob, small, ("logits",), "cb_log_prob")
+    check_gradcheck(torch_track.continuous_bernoulli.cb_log_prob, small, ("logits",), "cb_log_prob",
+                    hint=LOG_PROB_GRAD_HINT)
 
 
 @pytest.mark.ext2_2
