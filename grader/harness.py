@@ -117,8 +117,8 @@ def check_close(
         want = str(np.dtype(dtype)) if not hasattr(dtype, "is_floating_point") else str(dtype).removeprefix("torch.")
         if got_dtype != want:
             fail(f"{name}: returned dtype {got_dtype}; expected {want} (the dtype of the inputs): a NumPy float64 "
-                 "scalar such as np.log(2 * np.pi) or np.sqrt(1 - b2**t), or a float64 array mixed in, upcasts the "
-                 "result; keep the computation in the inputs' dtype (Python floats, math.log, math.sqrt)"
+                 "scalar such as np.log(2 * np.pi) or np.sqrt(2.0), or a float64 array or tensor mixed in, upcasts "
+                 "the result; keep the computation in the inputs' dtype (Python floats, math.log, math.sqrt)"
                  + (f"\n  inputs: {describe_inputs(inputs)}" if inputs else ""))
     got = to_numpy(got, name)
     expected = np.asarray(expected, dtype=np.float64)

@@ -147,7 +147,11 @@ MUTANTS = [
     # ... and of the reference's own backward pass (CBLogProb)
     Mutant("t_cb_backward_ignores_the_incoming_gradient", F + "continuous_bernoulli.py",
            ((D_LOGITS, D_LOGITS.replace("(grad_out * grad_logits)", "grad_logits")),),
-           "T2.2", ("test_cb_log_prob_gradient_matches_reference",), "grad_out"),
+           "T2.2", ("test_cb_log_prob_gradient_weights_each_log_density_and_broadcasts",
+                    "test_cb_log_prob_gradient_matches_reference"), "grad_out"),
+    Mutant("t_cb_backward_sums_to_the_shape_of_x", F + "continuous_bernoulli.py",
+           ((D_LOGITS, D_LOGITS.replace("sum_to_size(logits_shape)", "sum_to_size(x_shape)")),),
+           "T2.2", ("test_cb_log_prob_gradient_weights_each_log_density_and_broadcasts",), "invalid gradient"),
     Mutant("t_cb_backward_derivative_of_a_not_odd", F + "continuous_bernoulli.py",
            ((D_EXACT, D_EXACT.replace("torch.sign(logits) * ", "")),),
            "T2.2", ("test_cb_log_prob_gradient_matches_reference",), "d sum(cb_log_prob) / d logits"),
@@ -157,7 +161,7 @@ MUTANTS = [
     Mutant("t_cb_backward_series_slope_of_log_c", F + "continuous_bernoulli.py",
            ((D_SERIES, D_SERIES.replace("small / 12.0", "small / 6.0")),),
            "T2.2", ("test_cb_log_prob_gradient_matches_reference", "test_cb_log_prob_float32_gradient_is_accurate"),
-           "d cb_log_prob"),
+           "l/12"),
     # T2.3 mean
     Mutant("t_cb_mean_is_eta", F + "continuous_bernoulli.py",
            (("exact = eta / tanh_half - 1.0 / safe", "exact = eta"),

@@ -5,7 +5,7 @@ import ast
 import pytest
 
 from vaekit.paths import EXERCISES_DIR, SOLUTIONS
-from vaekit.regions import RegionError
+from vaekit.regions import RegionError, parse
 from vaekit.stubs import expected_stubs, make_stub
 
 
@@ -59,9 +59,29 @@ def test_a_stub_raises_not_implemented_error_naming_its_exercise(tmp_path):
     assert "    # TODO(Exercise 3.1): KL to the standard normal.\n" in make_stub(source, "solutions/numpy_ag/kl.py")
 
 
+def test_an_optional_region_says_so_in_its_stub():
+    source = (
+        "def helper(mu):\n"
+        '    """Doc."""\n'
+        "    # BEGIN SOLUTION 3.1 (optional)\n"
+        "    return mu\n"
+        "    # END SOLUTION\n"
+    )
+    stub = make_stub(source, "solutions/numpy_ag/kl.py")
+    assert "    # TODO(Exercise 3.1, optional): KL to the standard normal; the exercise can do without it.\n" in stub
+    namespace = {}
+    exec(stub, namespace)
+    with pytest.raises(NotImplementedError, match=r"Exercise 3\.1 \(helper\): optional, not implemented"):
+        namespace["helper"](0)
+    (region,) = parse(source, "x.py")
+    assert region.optional and region.id == "3.1"
+
+
 @pytest.mark.parametrize(
     "source, message",
     [
+        ("def f():\n    # BEGIN SOLUTION 3.1: KL (1 point)\n    return 1\n    # END SOLUTION\n"
+         .replace("3.1: KL", "3.1 (optional): KL"), ":2: the declaring region of 3.1 cannot be optional"),
         ("def f():\n    # BEGIN SOLUTION 3.1\n    return 1\n", ":2: '# BEGIN SOLUTION 3.1' has no '# END SOLUTION'"),
         ("def f():\n    return 1\n    # END SOLUTION\n", ":3: '# END SOLUTION' without a BEGIN"),
         ("def f():\n    # BEGIN SOLUTION 99.9\n    return 1\n    # END SOLUTION\n", ":2: unknown exercise ID '99.9'"),

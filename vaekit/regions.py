@@ -8,7 +8,9 @@ ID, title, points and the exercises whose code it calls::
     # END SOLUTION
 
 An exercise written in several functions (7.1: ``adam_init`` and ``adam_update``) has one region in each; the
-others are bare, ``# BEGIN SOLUTION 7.1``. The exercise registry, the stub generator, the handout's leak check
+others are bare, ``# BEGIN SOLUTION 7.1``. A bare region marked ``# BEGIN SOLUTION T2.2 (optional)`` is a part
+the reference writes but a student may leave out (T2.2: the hand-written backward pass of ``CBLogProb``); its
+stub says so. The exercise registry, the stub generator, the handout's leak check
 and the scaffold all read regions through :func:`parse`.
 """
 
@@ -22,10 +24,11 @@ ID = r"T?\d+\.\d+"
 # Any line that opens a region, well formed or not (MULTILINE: ``BEGIN.search(text)`` finds one in a file).
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION\b(?P<rest>.*)$", re.MULTILINE)
 END = re.compile(r"^\s*# END SOLUTION\s*$")
-HEAD = re.compile(rf"^ (?P<id>{ID})(?:: (?P<title>\S.*?) \((?P<points>\d+(?:\.\d+)?) points?"
+HEAD = re.compile(rf"^ (?P<id>{ID})(?: (?P<optional>\(optional\)))?(?:: (?P<title>\S.*?) \((?P<points>\d+(?:\.\d+)?) points?"
                   rf"(?:; uses (?P<uses>{ID}(?:, {ID})*))?\))?\s*$")
 DEF = re.compile(r"^(?P<indent>\s*)(?:async\s+)?(?P<kind>def|class)\s+(?P<name>\w+)")
-FORM = "'# BEGIN SOLUTION 5.1: <title> (<N> points; uses 2.2, 3.1)' (the '; uses ...' part is optional) or '# BEGIN SOLUTION 5.1'"
+FORM = ("'# BEGIN SOLUTION 5.1: <title> (<N> points; uses 2.2, 3.1)' (the '; uses ...' part is optional), "
+        "'# BEGIN SOLUTION 5.1' or '# BEGIN SOLUTION 5.1 (optional)'")
 
 
 class RegionError(ValueError):
@@ -47,6 +50,7 @@ class Region:
     points: float | None
     uses: tuple[str, ...]
     body: tuple[str, ...]  # the lines between BEGIN and END
+    optional: bool = False  # a bare region a student may leave out: ``# BEGIN SOLUTION T2.2 (optional)``
 
 
 def header(ex_id: str, title: str, points: float, uses: tuple[str, ...] = ()) -> str:
@@ -86,6 +90,9 @@ def parse(text: str, file: str) -> list[Region]:
         head = HEAD.match(begin.group("rest"))
         if head is None:
             raise RegionError(f"{file}:{i + 1}: cannot read {line.strip()!r}; write {FORM}")
+        if head["optional"] and head["title"]:
+            raise RegionError(f"{file}:{i + 1}: the declaring region of {head['id']} cannot be optional; mark a "
+                              "bare region '(optional)'")
         if enclosing is None:
             raise RegionError(f"{file}:{i + 1}: the region of {head['id']} lies outside any function or class")
         j = i + 1
@@ -99,7 +106,7 @@ def parse(text: str, file: str) -> list[Region]:
         uses = tuple(head["uses"].split(", ")) if head["uses"] else ()
         regions.append(Region(file, i + 1, j + 1, head["id"], begin.group("indent"), enclosing, name,
                               head["title"], _number(head["points"]) if head["points"] else None, uses,
-                              tuple(lines[i + 1:j])))
+                              tuple(lines[i + 1:j]), bool(head["optional"])))
         i = j + 1
     return regions
 

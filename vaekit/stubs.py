@@ -36,9 +36,14 @@ def make_stub(source: str, solution_rel: str) -> str:
                               "the solutions declares it)")
         ex = EXERCISES[region.id]
         out += lines[done:region.begin - 1]
-        out.append(f"{region.indent}# TODO(Exercise {ex.id}): {ex.title}.")
-        out.append(f'{region.indent}raise NotImplementedError("Exercise {ex.id} ({region.enclosing}): not '
-                   f'implemented yet; see {ex.docs_page}")')
+        if region.optional:
+            out.append(f"{region.indent}# TODO(Exercise {ex.id}, optional): {ex.title}; the exercise can do without it.")
+            out.append(f'{region.indent}raise NotImplementedError("Exercise {ex.id} ({region.enclosing}): optional, '
+                       f'not implemented; see {ex.docs_page}")')
+        else:
+            out.append(f"{region.indent}# TODO(Exercise {ex.id}): {ex.title}.")
+            out.append(f'{region.indent}raise NotImplementedError("Exercise {ex.id} ({region.enclosing}): not '
+                       f'implemented yet; see {ex.docs_page}")')
         done = region.end
     return HEADER + "\n".join(out + lines[done:]) + "\n"
 

@@ -23,7 +23,8 @@ from grader.remote import RemoteFunction, RemoteTrack, probe
 from grader.worker.wire import Unreadable
 
 DETACH_HINT = ("build the result with torch operations only: .detach(), .numpy(), .item(), torch.tensor(...) "
-               "or in-place writes into a new tensor cut the graph, and the gradient does not flow back")
+               "or in-place writes into a new tensor cut the graph, and the gradient does not flow back; the "
+               "backward of a torch.autograd.Function returns one gradient per input of its forward, in order")
 
 DECODER = ("W", "b")  # in a layout: the linear decoder z -> z @ W + b
 ELBO_LAYOUT = ("x", "mu", "log_var", "eps", DECODER)  # elbo, iwae_log_px: (x, mu, log_var, eps, decode)
@@ -68,21 +69,23 @@ def call_with(function: RemoteFunction, inputs: Mapping[str, object], layout=ELB
 
 
 def grad_report(function: RemoteFunction, inputs: Mapping[str, object], wrt: tuple[str, ...], index=None,
-                layout=None, joint=False, dtype="float64") -> dict:
-    """What the worker's probe ``torch_grads`` saw: the result, its type, requires_grad and the gradients."""
+                layout=None, joint=False, dtype="float64", weights=None) -> dict:
+    """What the worker's probe ``torch_grads`` saw: the result, its type, requires_grad and the gradients (of
+    sum(weights * result) when ``weights`` is given)."""
     return probe(track_of(function), "torch_grads", function, dict(inputs), tuple(wrt), index=index, layout=layout,
-                 joint=joint, dtype=dtype)
+                 joint=joint, dtype=dtype, weights=weights)
 
 
 def torch_grads(function: RemoteFunction, inputs: Mapping[str, object], wrt: tuple[str, ...], name: str,
                 index: int | None = None, layout=None, joint: bool = False,
-                missing_ok: bool = False) -> dict[str, np.ndarray]:
-    """Gradients of sum(function(...)[index]) w.r.t. the named inputs, by torch.autograd in the worker, as arrays.
+                missing_ok: bool = False, weights=None) -> dict[str, np.ndarray]:
+    """Gradients of sum(function(...)[index]) (of sum(weights * ...) when ``weights`` is given) w.r.t. the named
+    inputs, by torch.autograd in the worker, as arrays.
 
     Each input on its own (``joint``: all together). A result that is not a tensor, or does not depend on an
     input, fails; so does a gradient that does not reach an input, unless ``missing_ok`` (then it is zero).
     """
-    report = grad_report(function, inputs, wrt, index=index, layout=layout, joint=joint)
+    report = grad_report(function, inputs, wrt, index=index, layout=layout, joint=joint, weights=weights)
     if report["type"] != "Tensor":
         fail(f"{name} returned a {report['type']}; return a torch.Tensor\n  hint: {DETACH_HINT}")
     grads = {}

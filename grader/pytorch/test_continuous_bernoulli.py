@@ -105,9 +105,27 @@ def test_cb_log_norm_keeps_float32_finite_with_finite_gradients(torch_track):
         fail(f"the gradient of cb_log_norm of float32 logits does not reach the logits\n  hint: {DETACH_HINT}")
     check_finite(seen["grads"]["logits"], "gradient of cb_log_norm in float32", ref.inputs, hint=NORMALISER_HINT)
 
-LOG_PROB_GRAD_HINT = ("a NaN gradient comes from the unused exact branch of torch.where: feed it a safe value inside "
-                      "the window; a gradient off by 1/2 points to the statistic x - 1/2 or the |l|/2 of A(l); a "
+
+NAN_GRAD_HINT = "a NaN gradient comes from the unused exact branch of torch.where: feed it a safe value inside the window"
+LOG_PROB_GRAD_HINT = (NAN_GRAD_HINT + "; a gradient off by 1/2 points to the statistic x - 1/2 or the |l|/2 of A(l); a "
                       "hand-written backward returns grad_out[..., None] * (x - 1/2 - A'(l)), with A' odd in l")
+WEIGHTED_GRAD_HINT = ("the gradient of each log density is weighted by its own incoming gradient: a hand-written "
+                      "backward returns grad_out[..., None] * (x - 1/2 - A'(l)), of the logits' shape (K, B, D), "
+                      "not x's")
+SERIES_GRAD_HINT = ("inside |l| < 0.1 the derivative of the series a^2/24 - a^4/2880 is A'(l) = l/12 - l^3/720 "
+                    "(l/6 is the slope of log C's series)")
+
+
+def log_prob_grad_hint(logits, outside: str = LOG_PROB_GRAD_HINT):
+    """The hint for a wrong gradient of cb_log_prob, by where it is wrong: in the series' window |l| < 0.1 or not."""
+    logits = np.asarray(logits, dtype=np.float64)
+
+    def at(index):
+        if index and abs(logits[index]) < 0.1:
+            return NAN_GRAD_HINT + "; " + SERIES_GRAD_HINT
+        return outside
+    return at
+
 
 def _softplus(l):
     return np.logaddexp(0.0, l)
@@ -157,10 +175,40 @@ def test_cb_log_prob_broadcasts_k_samples_against_one_image(torch_track):
 def test_cb_log_prob_gradient_matches_reference(torch_track):
     ref = reference("cb/log_prob")
     check_torch_grads_match(torch_track.continuous_bernoulli.cb_log_prob, ref, ("logits",), "cb_log_prob",
-                            hint=LOG_PROB_GRAD_HINT)
+                            hint=log_prob_grad_hint(ref.inputs["logits"]))
     small = {"x": ref.inputs["x"][1:], "logits": ref.inputs["logits"][1:]}  # row 0 holds the edge logits
     check_gradcheck(torch_track.continuous_bernoulli.cb_log_prob, small, ("logits",), "cb_log_prob",
-                    hint=LOG_PROB_GRAD_HINT)
+                    hint="d sum(cb_log_prob) / d logits is right, yet the Jacobian is not: " + WEIGHTED_GRAD_HINT)
+
+
+def _cb_mean_exact(l):
+    """E[x] of CB(x; l) in float64: 1/(1 - e^-l) - 1/l, by its series 1/2 + l/12 - l^3/720 for |l| < 1e-3."""
+    l = np.asarray(l, dtype=np.float64)
+    small = np.abs(l) < 1e-3
+    safe = np.where(small, 1.0, l)
+    with np.errstate(over="ignore", divide="ignore"):
+        exact = 1.0 / -np.expm1(-safe) - 1.0 / safe
+    return np.where(small, 0.5 + l / 12.0 - l**3 / 720.0, exact)
+
+
+@pytest.mark.ext2_2
+def test_cb_log_prob_gradient_weights_each_log_density_and_broadcasts(torch_track, rng):
+    # d sum(w * cb_log_prob(x, l)) / dl = w[..., None] * (x - E[x]), with a different weight w for each of the
+    # (K, B) = (3, 4) log densities, x (4, 10) against logits (3, 4, 10), and logits on both sides of |l| = 0.1.
+    x = rng.uniform(0.0, 1.0, size=(4, 10))
+    logits = rng.normal(0.0, 4.0, size=(3, 4, 10))
+    logits[0, :, :] = np.array([0.0, 1e-3, -0.05, 0.0999, -0.0999, 0.1001, -0.1001, 0.5, -30.0, 90.0])
+    weights = rng.normal(0.0, 1.0, size=(3, 4))
+    inputs = {"x": x, "logits": logits}
+    got = torch_grads(torch_track.continuous_bernoulli.cb_log_prob, inputs, ("logits",), "cb_log_prob",
+                      weights=weights)["logits"]
+    if got.shape != logits.shape:
+        fail(f"d sum(w * cb_log_prob(x, logits)) / d logits has shape {got.shape}; expected the logits' shape "
+             f"{logits.shape}\n  hint: {WEIGHTED_GRAD_HINT}")
+    check_close(got, weights[..., None] * (x - _cb_mean_exact(logits)),
+                "d sum(w * cb_log_prob(x (4,10), logits (3,4,10))) / d logits, w (3,4) a weight per log density",
+                {**inputs, "w": weights}, rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL,
+                hint=log_prob_grad_hint(logits, WEIGHTED_GRAD_HINT + "; " + LOG_PROB_GRAD_HINT))
 
 
 @pytest.mark.ext2_2

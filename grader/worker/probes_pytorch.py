@@ -38,8 +38,10 @@ def torch_call(track, function, inputs: dict, layout=None, dtype="float64"):
 
 
 @probe
-def torch_grads(track, function, inputs: dict, wrt, index=None, layout=None, joint=False, dtype="float64") -> dict:
-    """Gradients of sum(function(...)[index]) by torch.autograd with respect to each input named in ``wrt``.
+def torch_grads(track, function, inputs: dict, wrt, index=None, layout=None, joint=False, dtype="float64",
+                weights=None) -> dict:
+    """Gradients of sum(function(...)[index]) by torch.autograd with respect to each input named in ``wrt``
+    (of sum(weights * function(...)[index]) when ``weights``, an array of the result's shape, is given).
 
     One call per input, only that input tracking gradients (``joint``: one call, all of them tracking).
     Returns ``{"value": the first result, "type": its type, "requires_grad": {name: bool}, "grads": {name:
@@ -61,7 +63,8 @@ def torch_grads(track, function, inputs: dict, wrt, index=None, layout=None, joi
             report["grads"][key] = None
         if not ok:
             continue
-        grads = torch.autograd.grad(out.sum(), [tensors[k] for k in group], allow_unused=True)
+        total = out.sum() if weights is None else (out * torch.as_tensor(weights, dtype=out.dtype)).sum()
+        grads = torch.autograd.grad(total, [tensors[k] for k in group], allow_unused=True)
         for key, g in zip(group, grads):
             report["grads"][key] = None if g is None else g.detach()
     return report

@@ -22,8 +22,8 @@ LOG_2 = math.log(2.0)
 # |logits| below this use the series of the log-partition function A in cb_log_prob: its exact form subtracts
 # e^{-|l|} from 1, which cancels digits as |l| -> 0 (the gradient's error grows like 1 / l^2), so its window is wider.
 LOG_PARTITION_WINDOW = 0.1
-# e^{-a} for a > 87 is below float32's smallest normal number; CPUs compute such results slowly, and 1 - e^{-87}
-# is already 1 in float32 and float64 alike, so cb_log_prob caps the argument of its exp (only) there.
+# e^{-a} for a > 87.3 is below float32's smallest normal number; CPUs compute such results slowly, and 1 - e^{-87}
+# is already 1 in float32 and float64 alike, so cb_log_prob caps the argument of its exp (only) at 87.
 EXP_CAP = 87.0
 
 
@@ -116,10 +116,14 @@ class CBLogProb(torch.autograd.Function):
         A'(l) = \operatorname{sign}(l)\Big(\frac{1}{1 - e^{-a}} - \frac1a - \frac12\Big) \quad (a = |l| \ge 0.1),
         \qquad A'(l) \approx \frac{l}{12} - \frac{l^3}{720} \quad (a < 0.1).
 
-    ``forward`` computes the value and, when the logits need a gradient, saves x - 1/2 - A'(l) of shape
-    (..., D); ``backward`` multiplies it by the incoming gradient. Left to itself, autograd records the
-    twenty-odd operations of ``forward`` on the (K, B, D) logits and runs a backward pass for each of them: a
-    PyTorch training step of 784-400-20 takes about 7% longer. The gradients agree to rounding.
+    The bracket of A' is odd in l by itself; it is written with a = |l| so that e^{-a} cannot overflow. Inside
+    the window the series leaves out l^5 / 30240, at most 3.3e-10 (relative 4e-8), far below float32's rounding.
+
+    ``forward`` computes the value and, when the logits need a gradient, saves x - 1/2 - A'(l) of the broadcast
+    shape of x and the logits, e.g. (K, B, D); ``backward`` multiplies it by the incoming gradient. Left to
+    itself, autograd records the twenty-odd operations of ``forward`` on the (K, B, D) logits and runs a
+    backward pass for each of them: a PyTorch training step of 784-400-20 then takes about 8% longer. The
+    gradients agree to rounding.
 
     Use it as ``CBLogProb.apply(x, logits)``, with x (..., D) and logits broadcastable to it; the result has
     shape (...). It can be differentiated once (a second derivative raises an error).
@@ -130,7 +134,7 @@ class CBLogProb(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, logits):
         """log p(x | eta), summed over the last axis, from x (..., D) and logits l broadcastable to it."""
-        # BEGIN SOLUTION T2.2
+        # BEGIN SOLUTION T2.2 (optional)
         a = torch.abs(logits)
         in_window = a < LOG_PARTITION_WINDOW
         safe = torch.where(in_window, LOG_PARTITION_WINDOW, a)  # keeps the unused exact branch finite
@@ -146,7 +150,7 @@ class CBLogProb(torch.autograd.Function):
             d_exact = torch.sign(logits) * (1.0 / one_minus_e - 1.0 / safe - 0.5)
             grad_logits = centred - torch.where(in_window, d_series, d_exact)
         ctx.save_for_backward(grad_logits, logits if ctx.needs_input_grad[0] else None)
-        ctx.shapes = x.shape, logits.shape
+        ctx.shapes = x.shape, logits.shape, torch.broadcast_shapes(x.shape, logits.shape)
         return torch.sum(centred * logits - torch.where(in_window, series, exact), dim=-1)
         # END SOLUTION
 
@@ -154,11 +158,11 @@ class CBLogProb(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, grad_out):
         """The incoming gradient (...,) times d log p / dx = l and d log p / dl, summed to x's and l's shapes."""
-        # BEGIN SOLUTION T2.2
+        # BEGIN SOLUTION T2.2 (optional)
         grad_logits, logits = ctx.saved_tensors
-        x_shape, logits_shape = ctx.shapes
+        x_shape, logits_shape, shape = ctx.shapes
         grad_out = grad_out.unsqueeze(-1)  # (..., 1): one factor per log density, for its D pixels
-        dx = (grad_out * logits).sum_to_size(x_shape) if ctx.needs_input_grad[0] else None
+        dx = (grad_out * logits).expand(shape).sum_to_size(x_shape) if ctx.needs_input_grad[0] else None
         dl = (grad_out * grad_logits).sum_to_size(logits_shape) if ctx.needs_input_grad[1] else None
         return dx, dl
         # END SOLUTION
