@@ -150,6 +150,17 @@ def test_cb_log_prob_gradient_matches_reference(np_track):
 
 
 @pytest.mark.ex2_2
+def test_cb_log_prob_leaves_x_and_logits_unchanged(np_track):
+    ref = reference("cb/log_prob_broadcast")
+    inputs = {key: np.array(value) for key, value in ref.inputs.items()}
+    _, _, after = call("cb_log_prob", np_track.continuous_bernoulli.cb_log_prob.echo, **inputs)
+    for key in ("x", "logits"):
+        if not np.array_equal(np.asarray(after[key]), ref.inputs[key]):
+            fail(f"cb_log_prob changed its input {key} in place: the caller's {key} (in training, the images or the "
+                 f"decoder's logits) is not what it was\n  hint: compute new arrays (x - 0.5, not x -= 0.5)")
+
+
+@pytest.mark.ex2_2
 def test_cb_density_integrates_to_one(np_track):
     # Midpoint rule over x in [0, 1] for one pixel: integral of exp(log p(x | l)) dx = 1 for every l.
     logits = np.array([-8.0, -1.0, -1e-3, 0.0, 2e-3, 0.7, 5.0])

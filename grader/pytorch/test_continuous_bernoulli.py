@@ -106,9 +106,10 @@ def test_cb_log_norm_keeps_float32_finite_with_finite_gradients(torch_track):
     check_finite(seen["grads"]["logits"], "gradient of cb_log_norm in float32", ref.inputs, hint=NORMALISER_HINT)
 
 
-NAN_GRAD_HINT = "a NaN gradient comes from the unused exact branch of torch.where: feed it a safe value inside the window"
-LOG_PROB_GRAD_HINT = (NAN_GRAD_HINT + "; a gradient off by 1/2 points to the statistic x - 1/2 or the |l|/2 of A(l); a "
-                      "hand-written backward returns grad_out[..., None] * (x - 1/2 - A'(l)), with A' odd in l")
+NAN_GRAD_HINT = ("a NaN or infinite gradient comes from the unused exact branch of torch.where: feed it a safe value "
+                 "inside the window")
+LOG_PROB_GRAD_HINT = ("a gradient off by 1/2 points to the statistic x - 1/2 or the |l|/2 of A(l); a hand-written "
+                      "backward returns grad_out[..., None] * (x - 1/2 - A'(l)), with A' odd in l")
 WEIGHTED_GRAD_HINT = ("the gradient of each log density is weighted by its own incoming gradient: a hand-written "
                       "backward returns grad_out[..., None] * (x - 1/2 - A'(l)), of the logits' shape (K, B, D), "
                       "not x's")
@@ -116,13 +117,16 @@ SERIES_GRAD_HINT = ("inside |l| < 0.1 the derivative of the series a^2/24 - a^4/
                     "(l/6 is the slope of log C's series)")
 
 
-def log_prob_grad_hint(logits, outside: str = LOG_PROB_GRAD_HINT):
-    """The hint for a wrong gradient of cb_log_prob, by where it is wrong: in the series' window |l| < 0.1 or not."""
-    logits = np.asarray(logits, dtype=np.float64)
+def log_prob_grad_hint(logits, got, outside: str = LOG_PROB_GRAD_HINT):
+    """The hint for a wrong gradient ``got`` of cb_log_prob, by what is wrong where: not finite, wrong in the
+    series' window |l| < 0.1, or wrong outside it."""
+    logits, got = np.asarray(logits, dtype=np.float64), np.asarray(got, dtype=np.float64)
 
     def at(index):
+        if index and got.shape == logits.shape and not np.isfinite(got[index]):
+            return NAN_GRAD_HINT
         if index and abs(logits[index]) < 0.1:
-            return NAN_GRAD_HINT + "; " + SERIES_GRAD_HINT
+            return SERIES_GRAD_HINT
         return outside
     return at
 
@@ -174,8 +178,9 @@ def test_cb_log_prob_broadcasts_k_samples_against_one_image(torch_track):
 @pytest.mark.ext2_2
 def test_cb_log_prob_gradient_matches_reference(torch_track):
     ref = reference("cb/log_prob")
-    check_torch_grads_match(torch_track.continuous_bernoulli.cb_log_prob, ref, ("logits",), "cb_log_prob",
-                            hint=log_prob_grad_hint(ref.inputs["logits"]))
+    got = torch_grads(torch_track.continuous_bernoulli.cb_log_prob, ref.inputs, ("logits",), "cb_log_prob")["logits"]
+    check_close(got, ref.outputs["grad_logits"], "d sum(cb_log_prob) / d logits", ref.inputs, rtol=tol.GRAD_RTOL,
+                atol=tol.GRAD_ATOL, hint=log_prob_grad_hint(ref.inputs["logits"], got))
     small = {"x": ref.inputs["x"][1:], "logits": ref.inputs["logits"][1:]}  # row 0 holds the edge logits
     check_gradcheck(torch_track.continuous_bernoulli.cb_log_prob, small, ("logits",), "cb_log_prob",
                     hint="d sum(cb_log_prob) / d logits is right, yet the Jacobian is not: " + WEIGHTED_GRAD_HINT)
@@ -208,7 +213,18 @@ def test_cb_log_prob_gradient_weights_each_log_density_and_broadcasts(torch_trac
     check_close(got, weights[..., None] * (x - _cb_mean_exact(logits)),
                 "d sum(w * cb_log_prob(x (4,10), logits (3,4,10))) / d logits, w (3,4) a weight per log density",
                 {**inputs, "w": weights}, rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL,
-                hint=log_prob_grad_hint(logits, WEIGHTED_GRAD_HINT + "; " + LOG_PROB_GRAD_HINT))
+                hint=log_prob_grad_hint(logits, got, WEIGHTED_GRAD_HINT + "; " + LOG_PROB_GRAD_HINT))
+
+
+@pytest.mark.ext2_2
+def test_cb_log_prob_leaves_x_and_logits_unchanged(torch_track):
+    ref = reference("cb/log_prob_broadcast")
+    _, _, after = call("cb_log_prob", torch_track.continuous_bernoulli.cb_log_prob.echo, **as_tensors(ref.inputs))
+    for key in ("x", "logits"):
+        if not np.array_equal(to_numpy(after[key], key), ref.inputs[key]):
+            fail(f"cb_log_prob changed its input {key} in place: the caller's {key} (in training, the images or the "
+                 f"decoder's logits) is not what it was\n  hint: compute new tensors (x - 0.5, not x.sub_(0.5)); "
+                 "in place is for a tensor you made yourself")
 
 
 @pytest.mark.ext2_2

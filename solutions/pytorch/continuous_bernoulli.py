@@ -84,7 +84,8 @@ def cb_log_prob(x, logits):
         A \approx \frac{a^2}{24} - \frac{a^4}{2880} \quad (a < 0.1).
 
     Either form is correct. This one makes fewer passes over the (K, B, D) logits, so training is faster;
-    like log C, its exact branch is 0/0 at l = 0 and needs a safe stand-in value inside its window.
+    like log C, its exact branch is 0/0 at l = 0: with ``torch.where`` it needs a safe stand-in value inside its
+    window.
     The reference goes one step further: it returns ``CBLogProb.apply(x, logits)``, the second form with its
     gradient written by hand (see :class:`CBLogProb`). A body of torch operations alone, in either form, is
     just as correct, and autograd then finds the gradient by itself.
@@ -121,12 +122,14 @@ class CBLogProb(torch.autograd.Function):
 
     ``forward`` computes the value and, when the logits need a gradient, saves x - 1/2 - A'(l) of the broadcast
     shape of x and the logits, e.g. (K, B, D); ``backward`` multiplies it by the incoming gradient. No graph is
-    recorded inside ``forward``, so it may write in place: it computes the exact branch everywhere (with a = 0.1
-    standing in inside the window) and overwrites the few logits inside the window with the series, instead of
-    computing both branches on every logit and choosing with ``torch.where``. Left to itself, autograd records
-    the twenty-odd operations of the density on the (K, B, D) logits and runs a backward pass for each of them:
-    a PyTorch training step of 784-400-20 then takes about 13% longer. Values and gradients are the same to the
-    last bit.
+    recorded inside ``forward``, so it may write in place into the tensors it makes itself (never into x or the
+    logits, which belong to the caller). It computes the exact branch everywhere, at a = 0.1 inside the window
+    (any finite stand-in would do there), and overwrites the few logits inside the window with the series,
+    instead of computing both branches on every logit and choosing with ``torch.where``. The same density left to
+    autograd, in torch operations alone, records twenty-odd operations on the (K, B, D) logits and runs a
+    backward pass for each: a PyTorch training step of 784-400-20 then takes about 13% longer (with this class,
+    about 11% less time). The values are those of the same operations without the class, to the last bit; the
+    gradients agree with autograd's to rounding (within 5e-6 in float32, near the window's edge; 1e-14 in float64).
 
     Use it as ``CBLogProb.apply(x, logits)``, with x (..., D) and logits broadcastable to it; the result has
     shape (...). It can be differentiated once (a second derivative raises an error).
@@ -159,7 +162,8 @@ class CBLogProb(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_out):
-        """The incoming gradient (...,) times d log p / dx = l and d log p / dl, summed to x's and l's shapes."""
+        """The incoming gradient (...,) times d log p / dx = l and d log p / dl, each summed back to the shape of
+        its input (x or the logits) over the axes it was broadcast along."""
         # BEGIN SOLUTION T2.2 (optional)
         grad_logits, logits = ctx.saved_tensors
         x_shape, logits_shape, shape = ctx.shapes

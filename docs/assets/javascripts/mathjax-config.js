@@ -46,13 +46,16 @@ window.MathJax = {
     MathJax.Hub.Register.MessageHook("TeX Jax - parse error", function (m) { report(String(m[1]) + " in " + String(m[2])); });
     MathJax.Hub.Register.MessageHook("Math Processing Error", function (m) { report(String(m[2] && m[2].message || m[2])); });
     // Automatic line breaking for inline formulas only: the top row of a displayed equation breaks only where
-    // the source asks for a new line.
+    // the source asks for a new line, and no row inside it (a cell of an aligned block, the contents of a \big
+    // delimiter) is broken by width: MathJax 2 draws the sized and stretchy delimiters of a row it has measured
+    // for breaking twice and out of place (seen on a phone's narrow column).
     MathJax.Hub.Register.StartupHook("HTML-CSS Jax Ready", function () {
       var mrow = MathJax.ElementJax.mml.mrow, byWidth = mrow.prototype.HTMLlineBreaks;
       mrow.Augment({
         HTMLlineBreaks: function (span) {
           var math = this.parent;
-          if (math && math.type === "math" && math.Get("display") === "block") { return this.hasNewline(); }
+          while (math && math.type !== "math") { math = math.parent; }
+          if (math && math.Get("display") === "block") { return this.parent === math ? this.hasNewline() : false; }
           return byWidth.call(this, span);
         },
       });
