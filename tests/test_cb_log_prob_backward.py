@@ -68,7 +68,8 @@ def test_float32_gradient_stays_within_the_graders_tolerance_near_the_window():
     assert error.max() < 2.4e-5, (values[error.argmax()], error.max())
 
 
-@pytest.mark.parametrize("x_shape, logits_shape", [((4, 10), (3, 4, 10)), ((4, 10), (10,)), ((4, 10), (4, 1)), ((3, 1, 10), (4, 1)), ((2, 5), (2, 5))])
+@pytest.mark.parametrize("x_shape, logits_shape",
+                         [((4, 10), (3, 4, 10)), ((4, 10), (10,)), ((4, 10), (4, 1)), ((3, 1, 10), (4, 1)), ((2, 5), (2, 5))])
 def test_gradcheck_in_both_inputs_with_broadcasting(x_shape, logits_shape):
     gen = torch.Generator().manual_seed(0)
     x = torch.rand(x_shape, generator=gen, dtype=torch.float64, requires_grad=True)

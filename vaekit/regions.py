@@ -10,8 +10,8 @@ ID, title, points and the exercises whose code it calls::
 An exercise written in several functions (7.1: ``adam_init`` and ``adam_update``) has one region in each; the
 others are bare, ``# BEGIN SOLUTION 7.1``. A bare region marked ``# BEGIN SOLUTION T2.2 (optional)`` is a part
 the reference writes but a student may leave out (T2.2: the hand-written backward pass of ``CBLogProb``); its
-stub says so. The exercise registry, the stub generator, the handout's leak check
-and the scaffold all read regions through :func:`parse`.
+stub says so. The exercise registry, the stub generator, the handout's leak check and the scaffold all read
+regions through :func:`parse`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ ID = r"T?\d+\.\d+"
 # Any line that opens a region, well formed or not (MULTILINE: ``BEGIN.search(text)`` finds one in a file).
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION\b(?P<rest>.*)$", re.MULTILINE)
 END = re.compile(r"^\s*# END SOLUTION\s*$")
-HEAD = re.compile(rf"^ (?P<id>{ID})(?: (?P<optional>\(optional\)))?(?:: (?P<title>\S.*?) \((?P<points>\d+(?:\.\d+)?) points?"
+HEAD = re.compile(rf"^ (?P<id>{ID})(?: (?P<optional>\(optional\)))?"
+                  rf"(?:: (?P<title>\S.*?) \((?P<points>\d+(?:\.\d+)?) points?"
                   rf"(?:; uses (?P<uses>{ID}(?:, {ID})*))?\))?\s*$")
 DEF = re.compile(r"^(?P<indent>\s*)(?:async\s+)?(?P<kind>def|class)\s+(?P<name>\w+)")
 FORM = ("'# BEGIN SOLUTION 5.1: <title> (<N> points; uses 2.2, 3.1)' (the '; uses ...' part is optional), "

@@ -37,7 +37,8 @@ def make_stub(source: str, solution_rel: str) -> str:
         ex = EXERCISES[region.id]
         out += lines[done:region.begin - 1]
         if region.optional:
-            out.append(f"{region.indent}# TODO(Exercise {ex.id}, optional): {ex.title}; the exercise can do without it.")
+            out.append(f"{region.indent}# TODO(Exercise {ex.id}, optional): {ex.title}; the exercise can do "
+                       "without it.")
             out.append(f'{region.indent}raise NotImplementedError("Exercise {ex.id} ({region.enclosing}): optional, '
                        f'not implemented; see {ex.docs_page}")')
         else:
